@@ -1,0 +1,50 @@
+"""Administrative actions, shared by the CLI and the admin endpoint.
+
+Each takes the Relay and keyword arguments and returns a JSON-able dict. The CLI calls them on
+a Relay it opens itself when no server runs on the data dir, or through POST
+/admin/v1/actions/<name> on the running server, which calls the same function."""
+from relay.core.errors import bad_request
+from relay.core.timefmt import parse_duration
+from relay.store import keys, phones
+
+
+def keys_create(relay, name):
+    return relay.store.write_sync(keys.CreateKey(name))
+
+
+def keys_list(relay):
+    return {"keys": [keys.describe(k) for k in relay.state.keys.values()]}
+
+
+def keys_rotate(relay, name, grace="24h"):
+    try:
+        period = parse_duration(grace)
+    except (ValueError, AttributeError) as error:
+        raise bad_request("grace", str(error)) from None
+    return relay.store.write_sync(keys.RotateKey(name, period))
+
+
+def keys_revoke(relay, name):
+    return relay.store.write_sync(keys.RevokeKey(name))
+
+
+def phones_add(relay, phone_id):
+    added = relay.store.write_sync(phones.AddPhone(phone_id))
+    return {**added, "relay_url": relay.settings.url}
+
+
+def phones_list(relay):
+    return {"phones": [{"phone_id": p, "added_at": at.isoformat() + "Z",
+                        "online": p in relay.online_phones}
+                       for p, at in sorted(relay.state.phones.items())]}
+
+
+def phones_remove(relay, phone_id):
+    return relay.store.write_sync(phones.RemovePhone(phone_id))
+
+
+ACTIONS = {
+    "keys.create": keys_create, "keys.list": keys_list, "keys.rotate": keys_rotate,
+    "keys.revoke": keys_revoke,
+    "phones.add": phones_add, "phones.list": phones_list, "phones.remove": phones_remove,
+}

@@ -1,0 +1,61 @@
+"""The Relay object (settings, store, services) and make_app, used by the CLI and the tests."""
+import datetime as dt
+import logging
+import os
+import secrets
+
+import tornado.web
+
+from relay.bus import Bus
+from relay.config import Settings
+from relay.handlers import admin, health, messages, openapi
+from relay.handlers.base import NotFoundHandler
+from relay.store.database import Store
+
+log = logging.getLogger("relay")
+ADMIN_TOKEN_FILE = "admin.token"
+
+
+def _admin_token(settings: Settings) -> str:
+    """The token the CLI uses to reach a running relay; readable by the data dir's owner only."""
+    path = settings.data_dir / ADMIN_TOKEN_FILE
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+class Relay:
+    """Everything one relay process holds. The CLI builds one without HTTP when no server runs."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.admin_token = _admin_token(settings)
+        self.bus = Bus()
+        self.store = Store(settings.data_dir, dt.timedelta(days=settings.idempotency_days),
+                           readers=settings.reader_threads, on_commit=self.bus.from_writer)
+        self.state = self.store.state
+        self.online_phones: set[str] = set()   # phone ids with a live websocket
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def routes(relay: Relay) -> list:
+    args = {"relay": relay}
+    handlers = (messages.ROUTES + health.ROUTES + admin.ROUTES + openapi.ROUTES)
+    return [(path, handler, args) for path, handler in handlers]
+
+
+def make_app(settings: Settings, relay: Relay | None = None) -> tornado.web.Application:
+    relay = relay or Relay(settings)
+    app = tornado.web.Application(
+        routes(relay),
+        default_handler_class=NotFoundHandler,
+        default_handler_args={"relay": relay},
+        compress_response=False,
+    )
+    app.relay = relay
+    return app

@@ -1,0 +1,73 @@
+"""The `relay` command."""
+import argparse
+import json
+import sys
+
+from relay.cli import admin_client
+from relay.config import SETTINGS, ConfigError, load
+from relay.core.errors import ApiError
+
+
+def _setting_flags(parser: argparse.ArgumentParser, names) -> None:
+    for setting in SETTINGS:
+        if setting.name in names:
+            parser.add_argument("--" + setting.name.replace("_", "-"), dest=setting.name,
+                                type=setting.type, default=None, help=setting.help)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="relay", description="Relay: a self-hosted phone relay")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the relay")
+    _setting_flags(serve, [s.name for s in SETTINGS])
+
+    keys = commands.add_parser("keys", help="client API keys").add_subparsers(
+        dest="action", required=True)
+    create = keys.add_parser("create", help="create a client key (printed once, last line)")
+    create.add_argument("--name", required=True)
+    keys.add_parser("list", help="list keys (never the keys themselves)")
+    rotate = keys.add_parser("rotate", help="issue a new key; old ones work for --grace")
+    rotate.add_argument("name")
+    rotate.add_argument("--grace", default="24h", help="e.g. 30m, 24h, 7d (default 24h)")
+    revoke = keys.add_parser("revoke", help="revoke a client's keys at once")
+    revoke.add_argument("name")
+
+    phones = commands.add_parser("phones", help="phones").add_subparsers(
+        dest="action", required=True)
+    add = phones.add_parser("add", help="configure a phone")
+    add.add_argument("phone_id")
+    phones.add_parser("list", help="list phones")
+    remove = phones.add_parser("remove", help="remove a phone")
+    remove.add_argument("phone_id")
+
+    for group in (keys, phones):
+        for sub in group.choices.values():
+            _setting_flags(sub, ["data_dir"])
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load({s.name: getattr(args, s.name, None) for s in SETTINGS})
+        if args.command == "serve":
+            from relay.server import serve
+            return serve(settings)
+        params = {k: v for k, v in vars(args).items()
+                  if k not in ("command", "action") and k not in {s.name for s in SETTINGS}}
+        result = admin_client.call(settings, f"{args.command}.{args.action}", params)
+    except ConfigError as error:
+        print(f"relay: {error}", file=sys.stderr)
+        return 2
+    except ApiError as error:
+        print(json.dumps(error.body()), file=sys.stderr)
+        return 1
+    except admin_client.RelayUnreachable as error:
+        print(f"relay: {error}", file=sys.stderr)
+        return 1
+    key = result.pop("key", None)
+    print(json.dumps(result, indent=2))
+    if key is not None:
+        print(key)  # alone on the last line, for scripts: KEY=$(relay keys create ... | tail -1)
+    return 0

@@ -1,0 +1,96 @@
+"""Settings: command-line flags, then RELAY_* environment variables, then relay.toml in the
+data dir, then defaults. docs/configuration.md describes each one."""
+import dataclasses
+import os
+import pathlib
+import tomllib
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: object
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "RELAY_" + self.name.upper()
+
+
+SETTINGS = (
+    Setting("data_dir", str, "./relay-data", "folder holding the database, keys and tokens"),
+    Setting("host", str, "127.0.0.1", "address to listen on"),
+    Setting("port", int, 5110, "port to listen on"),
+    Setting("public_url", str, "", "URL phones and clients use to reach the relay "
+                                   "(default http://HOST:PORT)"),
+    Setting("default_region", str, "US", "region for phone numbers written without +"),
+    Setting("idempotency_days", int, 7, "days an idempotency key is remembered"),
+    Setting("reader_threads", int, 4, "threads serving database reads"),
+    Setting("log_level", str, "info", "debug, info, warning or error"),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    data_dir: pathlib.Path
+    host: str
+    port: int
+    public_url: str
+    default_region: str
+    idempotency_days: int
+    reader_threads: int
+    log_level: str
+
+    @property
+    def url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+class ConfigError(Exception):
+    pass
+
+
+def _convert(setting: Setting, value, origin: str):
+    if setting.type is int and not isinstance(value, bool):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{origin}: {setting.name} must be a whole number") from None
+    if setting.type is str and isinstance(value, str):
+        return value
+    raise ConfigError(f"{origin}: {setting.name} must be a {setting.type.__name__}")
+
+
+def load(flags: dict | None = None, environ=None) -> Settings:
+    """flags: setting name -> value for the flags given on the command line (None: not given)."""
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    environ = os.environ if environ is None else environ
+    data_dir = flags.get("data_dir") or environ.get("RELAY_DATA_DIR") or BY_NAME["data_dir"].default
+    toml_path = pathlib.Path(data_dir) / "relay.toml"
+    from_file = {}
+    if toml_path.exists():
+        try:
+            from_file = tomllib.loads(toml_path.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{toml_path}: {error}") from None
+        unknown = set(from_file) - set(BY_NAME)
+        if unknown:
+            raise ConfigError(f"{toml_path}: unknown settings {', '.join(sorted(unknown))}")
+    values = {}
+    for setting in SETTINGS:
+        if setting.name in flags:
+            value, origin = flags[setting.name], "--" + setting.name.replace("_", "-")
+        elif setting.env in environ:
+            value, origin = environ[setting.env], setting.env
+        elif setting.name in from_file:
+            value, origin = from_file[setting.name], str(toml_path)
+        else:
+            value, origin = setting.default, "default"
+        values[setting.name] = _convert(setting, value, origin)
+    values["data_dir"] = pathlib.Path(data_dir)
+    return Settings(**values)

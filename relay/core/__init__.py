@@ -1,0 +1,1 @@
+"""Domain rules shared by the API, the CLI and the store: ids, keys, validation, time."""

@@ -1,0 +1,49 @@
+"""Client API keys: rly_<30 random base62><6 base62 CRC32 checksum>.
+
+The fixed prefix lets secret scanners spot a leaked key; the checksum lets them (and us)
+reject a mistyped or made-up key without a lookup. Only a SHA-256 hash is stored."""
+import hashlib
+import secrets
+import string
+import zlib
+
+PREFIX = "rly_"
+ALPHABET = string.digits + string.ascii_letters
+BODY_LEN = 30
+CHECK_LEN = 6
+
+
+def _base62(number: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        number, digit = divmod(number, 62)
+        chars.append(ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+def _checksum(body: str) -> str:
+    return _base62(zlib.crc32(body.encode()), CHECK_LEN)
+
+
+def new_key() -> str:
+    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LEN))
+    return PREFIX + body + _checksum(body)
+
+
+def well_formed(key: str) -> bool:
+    if not key.startswith(PREFIX) or len(key) != len(PREFIX) + BODY_LEN + CHECK_LEN:
+        return False
+    body, check = key[len(PREFIX):-CHECK_LEN], key[-CHECK_LEN:]
+    return all(c in ALPHABET for c in body) and secrets.compare_digest(check, _checksum(body))
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def display_prefix(key: str) -> str:
+    return key[:len(PREFIX) + 4]
+
+
+def last4(key: str) -> str:
+    return key[-4:]

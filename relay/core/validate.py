@@ -1,0 +1,164 @@
+"""Validation of POST /api/v1/messages bodies into a normalised MessageRequest."""
+import dataclasses
+import hashlib
+import json
+import re
+
+from relay.core import recipients
+from relay.core.errors import bad_request
+
+CHANNELS = ("sms", "wa", "tg", "notify", "email", "tg_bot", "pchat")
+SERVER_CHANNELS = ("email", "tg_bot")
+NEEDS_TO = {"sms", "wa", "tg", "email", "tg_bot"}
+MAX_TEXT = 4096
+MAX_SMS_TEXT = 1600
+MAX_SOURCE = 200
+MAX_SUBJECT = 998
+MAX_TAGS = 20
+MAX_TAG = 64
+BOT_TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,100}")
+FIELDS = ("phone_id", "channel", "to", "text", "source", "idempotency_key", "subject", "title",
+          "bot_token", "tags")
+# The fields that make two requests "the same message" for idempotency; source is a label.
+COMPARED = ("phone_id", "channel", "to", "text", "subject", "title", "bot_token", "tags")
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageRequest:
+    phone_id: str
+    channel: str
+    to: str | None
+    text: str
+    source: str | None
+    idempotency_key: str | None
+    subject: str | None
+    title: str | None
+    bot_token: str | None
+    tags: tuple[str, ...]
+
+    def fingerprint(self) -> str:
+        """Per-field digests of the compared fields, so a conflict can name the field."""
+        parts = []
+        for name in COMPARED:
+            value = json.dumps(getattr(self, name), ensure_ascii=False)
+            parts.append(name + "=" + hashlib.blake2b(value.encode(), digest_size=8).hexdigest())
+        return ";".join(parts)
+
+
+def differing_field(fingerprint_a: str, fingerprint_b: str) -> str | None:
+    a = dict(part.split("=", 1) for part in fingerprint_a.split(";"))
+    b = dict(part.split("=", 1) for part in fingerprint_b.split(";"))
+    return next((name for name in COMPARED if a.get(name) != b.get(name)), None)
+
+
+def _optional_str(body: dict, name: str, max_len: int) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad_request(name, f"'{name}' must be a string", "invalid_type")
+    if len(value) > max_len:
+        raise bad_request(name, f"'{name}' is longer than {max_len} characters", "too_long")
+    return value
+
+
+def _required_str(body: dict, name: str, max_len: int) -> str:
+    value = _optional_str(body, name, max_len)
+    if value is None or not value.strip():
+        raise bad_request(name, f"'{name}' is required and must not be empty", "required")
+    return value
+
+
+def idempotency_key(value, field: str = "idempotency_key") -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad_request(field, f"'{field}' must be a string", "invalid_type")
+    if not 1 <= len(value) <= 255 or not value.isprintable():
+        raise bad_request(field, f"'{field}' must be 1-255 printable characters")
+    return value
+
+
+def _tags(body: dict) -> tuple[str, ...]:
+    value = body.get("tags")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise bad_request("tags", "'tags' must be a list of strings", "invalid_type")
+    tags = []
+    for tag in value:
+        tag = tag.strip().lower()
+        if not 1 <= len(tag) <= MAX_TAG:
+            raise bad_request("tags", f"each tag must be 1-{MAX_TAG} characters")
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise bad_request("tags", f"at most {MAX_TAGS} tags")
+    return tuple(tags)
+
+
+def _recipient(channel: str, to: str | None, region: str) -> str | None:
+    if to is None:
+        if channel in NEEDS_TO:
+            raise bad_request("to", f"'to' is required for channel {channel}", "required")
+        return None
+    if channel in ("sms", "wa"):
+        return recipients.phone_number(to, region)
+    if channel == "tg":
+        return recipients.telegram_user(to, region)
+    if channel == "email":
+        return recipients.email_address(to)
+    if channel == "tg_bot":
+        return recipients.telegram_chat(to)
+    return to.strip() or None  # notify, pchat: a free-form thread name
+
+
+def _only_for(body: dict, name: str, channel: str, allowed: tuple[str, ...]) -> None:
+    if body.get(name) is not None and channel not in allowed:
+        raise bad_request(name, f"'{name}' is only for channel {' or '.join(allowed)}",
+                          "not_allowed")
+
+
+def message_request(body, header_key: str | None, region: str) -> MessageRequest:
+    if not isinstance(body, dict):
+        raise bad_request(None, "the body must be a JSON object", "invalid_body")
+    for name in body:
+        if name not in FIELDS:
+            raise bad_request(name, f"unknown field '{name}'", "unknown_field")
+    phone_id = _required_str(body, "phone_id", 64)
+    channel = _required_str(body, "channel", 16)
+    if channel not in CHANNELS:
+        raise bad_request("channel", f"'channel' must be one of {', '.join(CHANNELS)}",
+                          "unknown_channel")
+    text = _required_str(body, "text", MAX_TEXT)
+    if channel == "sms" and len(text) > MAX_SMS_TEXT:
+        raise bad_request("text", f"sms 'text' is longer than {MAX_SMS_TEXT} characters",
+                          "too_long")
+    for name, allowed in (("subject", ("email", "notify")), ("title", ("notify",)),
+                          ("bot_token", ("tg_bot",))):
+        _only_for(body, name, channel, allowed)
+    subject = _optional_str(body, "subject", MAX_SUBJECT)
+    if channel == "email" and (subject is None or not subject.strip()):
+        raise bad_request("subject", "'subject' is required for email", "required")
+    bot_token = None
+    if channel == "tg_bot":
+        bot_token = _required_str(body, "bot_token", 200)
+        if not BOT_TOKEN.fullmatch(bot_token):
+            raise bad_request("bot_token", "'bot_token' is not a Telegram bot token")
+    body_key = idempotency_key(body.get("idempotency_key"))
+    if body_key is not None and header_key is not None and body_key != header_key:
+        raise bad_request("idempotency_key", "the Idempotency-Key header and the "
+                          "idempotency_key field differ", "idempotency_mismatch")
+    return MessageRequest(
+        phone_id=phone_id,
+        channel=channel,
+        to=_recipient(channel, _optional_str(body, "to", 320), region),
+        text=text,
+        source=_optional_str(body, "source", MAX_SOURCE),
+        idempotency_key=body_key if body_key is not None else header_key,
+        subject=subject,
+        title=_optional_str(body, "title", MAX_SUBJECT),
+        bot_token=bot_token,
+        tags=_tags(body),
+    )
+

@@ -1,0 +1,1 @@
+"""HTTP handlers: one module per API feature, all built on base.BaseHandler."""

@@ -1,0 +1,113 @@
+"""The shared base handler: authentication, JSON bodies, and the one error shape."""
+import hmac
+import json
+import logging
+
+import tornado.web
+
+from relay.core import apikeys
+from relay.core.errors import ApiError, StorageUnavailable
+
+log = logging.getLogger("relay.http")
+MAX_JSON_BODY = 64 * 1024
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type",
+               429: "rate_limited", 503: "unavailable"}
+
+
+def _no_constants(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    """Subclasses set `auth`: 'client' (a client API key), 'admin' (the data dir's admin
+    token) or None (public)."""
+
+    auth: str | None = "client"
+
+    def initialize(self, relay):
+        self.relay = relay          # relay.app.Relay: settings, store, and the services
+        self.key = None             # the client's KeyRecord once authenticated
+
+    @property
+    def store(self):
+        return self.relay.store
+
+    def set_default_headers(self):
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+
+    def prepare(self):
+        if self.auth == "client":
+            self.key = self._client_key()
+        elif self.auth == "admin":
+            self._check_admin()
+
+    def _bearer(self) -> str | None:
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def _client_key(self):
+        token = self._bearer()
+        if token is None:
+            raise ApiError(401, "missing_key", "send the client key as 'Authorization: Bearer "
+                           "<key>'", headers={"WWW-Authenticate": "Bearer"})
+        record = self.relay.state.key_for(apikeys.key_hash(token)) if apikeys.well_formed(
+            token) else None
+        if record is None:
+            raise ApiError(401, "invalid_key", "the key is unknown, revoked or expired",
+                           headers={"WWW-Authenticate": "Bearer"})
+        self.relay.state.note_key_use(record)
+        return record
+
+    def _check_admin(self):
+        token = self._bearer() or ""
+        if not hmac.compare_digest(token.encode(), self.relay.admin_token.encode()):
+            raise ApiError(401, "invalid_admin_token", "this endpoint needs the admin token "
+                           "from the data dir")
+
+    @property
+    def client_id(self) -> str:
+        return self.key.client_id
+
+    def json_body(self):
+        content_type = self.request.headers.get("Content-Type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+        if len(self.request.body) > MAX_JSON_BODY:
+            raise ApiError(413, "body_too_large", f"the body is over {MAX_JSON_BODY} bytes")
+        try:
+            return json.loads(self.request.body.decode("utf-8"), parse_constant=_no_constants)
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+
+    def reply(self, status: int, body: dict) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+
+    def log_exception(self, typ, value, tb):
+        if isinstance(value, (ApiError, StorageUnavailable, tornado.web.HTTPError)):
+            return
+        super().log_exception(typ, value, tb)
+
+    def write_error(self, status_code: int, **kwargs):
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, StorageUnavailable):
+            error = ApiError(503, "storage_unavailable", str(error))
+        elif not isinstance(error, ApiError):
+            reason = getattr(error, "log_message", None) or self._reason
+            error = ApiError(status_code, _HTTP_CODES.get(status_code, "internal_error"),
+                             reason if status_code < 500 else "internal error")
+        for name, value in error.headers.items():
+            self.set_header(name, value)
+        self.set_status(error.status)
+        self.set_default_headers()
+        self.finish(json.dumps(error.body()))
+
+
+class NotFoundHandler(BaseHandler):
+    auth = None
+
+    def prepare(self):
+        raise ApiError(404, "not_found", f"no such endpoint: {self.request.path}")

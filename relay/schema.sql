@@ -1,0 +1,81 @@
+-- Relay's system of record: an append-only event log. Rows are never updated or deleted;
+-- current state (a key's validity, a message's status) is derived from the rows.
+-- All times are TIMESTAMP in UTC. `seq` is a store-wide increasing number given by the writer.
+
+CREATE TABLE IF NOT EXISTS key_events (
+    seq            BIGINT NOT NULL,
+    recorded_at    TIMESTAMP NOT NULL,
+    event          VARCHAR NOT NULL,   -- created | expires | revoked | used
+    key_id         VARCHAR NOT NULL,
+    client_id      VARCHAR NOT NULL,   -- the client (the key's name); keys rotate, clients stay
+    key_hash       VARCHAR,            -- SHA-256 of the key (created only)
+    display_prefix VARCHAR,
+    last4          VARCHAR,
+    expires_at     TIMESTAMP           -- expires: when a rotated-out key stops working
+);
+
+CREATE TABLE IF NOT EXISTS phone_events (
+    seq      BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    event    VARCHAR NOT NULL,         -- added | removed
+    phone_id VARCHAR NOT NULL
+);
+
+-- One row per accepted message: the "accepted" fact, which also means "queued".
+CREATE TABLE IF NOT EXISTS messages (
+    seq             BIGINT NOT NULL,
+    message_id      VARCHAR NOT NULL,
+    created_at      TIMESTAMP NOT NULL,
+    client_id       VARCHAR NOT NULL,
+    key_id          VARCHAR NOT NULL,
+    phone_id        VARCHAR NOT NULL,
+    channel         VARCHAR NOT NULL,
+    recipient       VARCHAR,
+    text            VARCHAR NOT NULL,
+    subject         VARCHAR,
+    title           VARCHAR,
+    source          VARCHAR,
+    tags            VARCHAR[],
+    idempotency_key VARCHAR,
+    fingerprint     VARCHAR NOT NULL   -- per-field digests for idempotency comparison
+);
+
+-- Every later status fact of a message: sending, sent, failed, expired, and delivery attempts.
+CREATE TABLE IF NOT EXISTS message_events (
+    seq          BIGINT NOT NULL,
+    recorded_at  TIMESTAMP NOT NULL,
+    message_id   VARCHAR NOT NULL,
+    status       VARCHAR NOT NULL,
+    error        VARCHAR,
+    delivered_at TIMESTAMP
+);
+
+-- What the phones report: incoming messages and calls. `event_type` is message, or for a call
+-- answered, missed, or call (outcome not known). (phone_id, device_event_id) is unique: the
+-- phone's own id, used to drop repeated reports.
+CREATE TABLE IF NOT EXISTS inbound_events (
+    seq             BIGINT NOT NULL,
+    recorded_at     TIMESTAMP NOT NULL,
+    event_id        VARCHAR NOT NULL,   -- in_...
+    phone_id        VARCHAR NOT NULL,
+    device_event_id VARCHAR NOT NULL,
+    channel         VARCHAR NOT NULL,   -- sms, wa, tg, email, pchat
+    event_type      VARCHAR NOT NULL,
+    contact         VARCHAR,            -- normalised address (E.164, e-mail, @user)
+    contact_name    VARCHAR,
+    text            VARCHAR,
+    duration_sec    INTEGER,
+    tags            VARCHAR[],
+    occurred_at     TIMESTAMP NOT NULL  -- when it happened on the phone (UTC)
+);
+
+-- The address book: each row sets a contact's name and tags, or deletes the contact.
+CREATE TABLE IF NOT EXISTS contact_events (
+    seq         BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    event       VARCHAR NOT NULL,       -- set | deleted
+    client_id   VARCHAR NOT NULL,
+    address     VARCHAR NOT NULL,       -- normalised like inbound_events.contact
+    name        VARCHAR,
+    tags        VARCHAR[]
+);

@@ -1,0 +1,74 @@
+"""`relay serve`: run the relay on one IOLoop until SIGTERM or SIGINT, then stop cleanly."""
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+
+import tornado.httpserver
+import tornado.ioloop
+
+from relay.app import Relay, make_app
+from relay.config import Settings
+from relay.store.keys import LogKeyUse
+from relay.store.maintenance import ForgetIdempotencyKeys
+
+log = logging.getLogger("relay")
+SERVER_FILE = "server.json"
+MAX_BODY = 8 * 1024 * 1024   # larger bodies are cut off by Tornado; up to this we answer 413 JSON
+HOUSEKEEPING_MS = 60_000
+SHUTDOWN_GRACE_S = 0.5
+
+
+def admin_url(settings: Settings) -> str:
+    host = settings.host
+    if host in ("0.0.0.0", "", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{settings.port}"
+
+
+class Server:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.relay = Relay(settings)
+        self.app = make_app(settings, self.relay)
+        self.http = tornado.httpserver.HTTPServer(self.app, max_body_size=MAX_BODY, xheaders=True)
+        self._stopped = asyncio.Event()
+
+    def _housekeeping(self) -> None:
+        for op in (LogKeyUse(), ForgetIdempotencyKeys()):
+            self.relay.store.writer.submit(op)
+
+    async def run(self) -> None:
+        self.http.listen(self.settings.port, self.settings.host)
+        server_file = self.settings.data_dir / SERVER_FILE
+        server_file.write_text(json.dumps({"url": admin_url(self.settings), "pid": os.getpid()}))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stopped.set)
+        housekeeping = tornado.ioloop.PeriodicCallback(self._housekeeping, HOUSEKEEPING_MS)
+        housekeeping.start()
+        log.info("relay listening on %s:%s (data in %s)", self.settings.host,
+                 self.settings.port, self.settings.data_dir)
+        print(json.dumps({"event": "listening", "url": self.settings.url}), flush=True)
+        await self._stopped.wait()
+        log.info("stopping")
+        housekeeping.stop()
+        self.http.stop()                      # no new connections
+        await asyncio.sleep(SHUTDOWN_GRACE_S)  # let requests in flight get their answers
+        await self.http.close_all_connections()
+        self._housekeeping()
+        await loop.run_in_executor(None, self.relay.close)   # commits what is queued
+        server_file.unlink(missing_ok=True)
+
+
+def serve(settings: Settings) -> int:
+    # Short GIL switch interval: the writer and reader threads wait on the GIL behind a busy
+    # IOLoop for up to this long at every DuckDB call (5 ms default made commits take 60 ms).
+    sys.setswitchinterval(0.0005)
+
+    async def main():
+        await Server(settings).run()   # built inside the loop: the Relay's bus attaches to it
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,68 @@
+"""Opening the database file, applying the schema, and the Store facade the app uses."""
+import asyncio
+import datetime as dt
+import importlib.resources
+import logging
+import pathlib
+
+import duckdb
+
+from relay.store.readers import Readers
+from relay.store.state import State
+from relay.store.writer import Writer
+
+log = logging.getLogger("relay.store")
+DB_FILE = "relay.duckdb"
+
+
+class DatabaseLocked(Exception):
+    """Another process (a running relay) holds the database file."""
+
+
+def _table_columns(con) -> dict[str, list[str]]:
+    columns: dict[str, list[str]] = {}
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE schema_name = 'main' ORDER BY table_name, column_index").fetchall():
+        columns.setdefault(table, []).append(column)
+    return columns
+
+
+class Store:
+    def __init__(self, data_dir: pathlib.Path, idempotency_window: dt.timedelta,
+                 readers: int = 4, on_commit=None):
+        path = pathlib.Path(data_dir) / DB_FILE
+        try:
+            self.con = duckdb.connect(str(path))
+        except duckdb.IOException as error:
+            if "lock" in str(error).lower():
+                raise DatabaseLocked(str(error)) from error
+            raise
+        schema = importlib.resources.files("relay").joinpath("schema.sql").read_text()
+        self.con.execute(schema)
+        self.state = State(idempotency_window)
+        self.state.load(self.con)
+        self.writer = Writer(self.con, self.state, _table_columns(self.con), on_commit)
+        self.readers = Readers(self.con, readers)
+        self.writer.start()
+
+    # Both return concurrent Futures, usable from the CLI; handlers await the async forms.
+    def write_sync(self, op):
+        return self.writer.submit(op).result()
+
+    def read_sync(self, fn, *args):
+        return self.readers.submit(fn, *args).result()
+
+    async def write(self, op):
+        return await asyncio.wrap_future(self.writer.submit(op))
+
+    async def read(self, fn, *args):
+        return await asyncio.wrap_future(self.readers.submit(fn, *args))
+
+    def close(self) -> None:
+        self.writer.stop()
+        self.readers.close()
+        try:
+            self.con.execute("CHECKPOINT")
+        finally:
+            self.con.close()

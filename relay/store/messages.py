@@ -1,0 +1,61 @@
+"""Accepting a message: the idempotency check and the 'accepted' row, in one group commit."""
+import dataclasses
+
+from relay.core.errors import ApiError
+from relay.core.ids import message_id
+from relay.core.timefmt import utcnow
+from relay.core.validate import MessageRequest, differing_field
+from relay.store.state import IdempotencyEntry
+from relay.store.writer import Operation
+
+
+@dataclasses.dataclass(frozen=True)
+class Accepted:
+    message_id: str
+    duplicate: bool
+
+
+@dataclasses.dataclass
+class AcceptMessage(Operation):
+    request: MessageRequest
+    client_id: str
+    key_id: str
+
+    def stage(self, batch):
+        request, state = self.request, batch.state
+        fingerprint = request.fingerprint()
+        # Requests with one key in the same group must see each other: the pending map.
+        claimed = batch.pending.setdefault("idempotency", {})
+        slot = (self.client_id, request.idempotency_key)
+        if request.idempotency_key is not None:
+            entry = claimed.get(slot) or state.idempotency.get(slot)
+            if entry is not None:
+                if entry.fingerprint != fingerprint:
+                    field = differing_field(entry.fingerprint, fingerprint)
+                    raise ApiError(422, "idempotency_conflict",
+                                   f"idempotency_key was used for a different message: "
+                                   f"'{field}' differs from message {entry.message_id}", field)
+                return Accepted(entry.message_id, duplicate=True)
+        if request.phone_id not in state.phones:  # removed since the handler looked
+            raise ApiError(404, "unknown_phone", f"no phone '{request.phone_id}'", "phone_id")
+        now = utcnow()
+        entry = IdempotencyEntry(message_id(), fingerprint, now)
+        batch.add("messages", {
+            "seq": batch.next_seq(), "message_id": entry.message_id, "created_at": now,
+            "client_id": self.client_id, "key_id": self.key_id, "phone_id": request.phone_id,
+            "channel": request.channel, "recipient": request.to, "text": request.text,
+            "subject": request.subject, "title": request.title, "source": request.source,
+            "tags": list(request.tags), "idempotency_key": request.idempotency_key,
+            "fingerprint": fingerprint})
+        if request.idempotency_key is not None:
+            claimed[slot] = entry
+
+        def remember():
+            if request.idempotency_key is not None:
+                state.idempotency[slot] = entry
+            state.open_messages[entry.message_id] = request.phone_id
+        batch.after_commit(remember)
+        batch.publish("message.accepted", {"message_id": entry.message_id,
+                                           "phone_id": request.phone_id,
+                                           "channel": request.channel})
+        return Accepted(entry.message_id, duplicate=False)

@@ -1,0 +1,90 @@
+"""Reads of messages for the API. Run on reader threads; every value is bound."""
+import base64
+
+from relay.core.errors import bad_request
+from relay.core.timefmt import iso
+
+# A message's current status is its latest status event (status only moves forward), or
+# 'queued' when it has none yet.
+_CURRENT = """
+    SELECT message_id, arg_max(status, seq) AS status,
+           arg_max(error, seq) FILTER (WHERE error IS NOT NULL) AS last_error,
+           max(delivered_at) AS delivered_at
+    FROM message_events {where} GROUP BY message_id"""
+
+_COLUMNS = ("m.seq, m.message_id, m.created_at, m.phone_id, m.channel, m.recipient, m.text, "
+            "m.subject, m.title, m.source, m.tags, m.idempotency_key, "
+            "coalesce(s.status, 'queued') AS status, s.last_error, s.delivered_at")
+_NAMES = ("seq", "message_id", "created_at", "phone_id", "channel", "to", "text", "subject",
+          "title", "source", "tags", "idempotency_key", "status", "last_error", "delivered_at")
+
+
+def _message(row) -> dict:
+    message = dict(zip(_NAMES, row))
+    del message["seq"]
+    for name in ("created_at", "delivered_at"):
+        message[name] = iso(message[name])
+    message["tags"] = list(message["tags"] or [])
+    return message
+
+
+def get_message(cur, client_id: str, message_id: str) -> dict | None:
+    row = cur.execute(
+        f"SELECT {_COLUMNS} FROM messages m "
+        f"LEFT JOIN ({_CURRENT.format(where='WHERE message_id = $id')}) s USING (message_id) "
+        "WHERE m.message_id = $id AND m.client_id = $client",
+        {"id": message_id, "client": client_id}).fetchone()
+    if row is None:
+        return None
+    message = _message(row)
+    history = [{"status": "queued", "at": message["created_at"], "error": None}]
+    for status, at, error in cur.execute(
+            "SELECT status, recorded_at, error FROM message_events WHERE message_id = ? ORDER BY seq",
+            [message_id]).fetchall():
+        history.append({"status": status, "at": iso(at), "error": error})
+    message["history"] = history
+    return message
+
+
+def message_status(cur, message_id: str) -> str:
+    row = cur.execute("SELECT arg_max(status, seq) FROM message_events WHERE message_id = ?",
+                      [message_id]).fetchone()
+    return row[0] or "queued"
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith("s"):
+            raise ValueError
+        return int(text[1:])
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("cursor", "'cursor' is not a cursor this relay gave out") from None
+
+
+# filter name -> SQL condition on the joined row; values are bound as $name.
+LIST_FILTERS = {
+    "status": "coalesce(s.status, 'queued') = $status",
+    "channel": "m.channel = $channel",
+    "phone_id": "m.phone_id = $phone_id",
+    "source": "m.source = $source",
+    "since": "m.created_at >= $since",
+    "until": "m.created_at < $until",
+    "cursor": "m.seq < $cursor",
+}
+
+
+def list_messages(cur, client_id: str, filters: dict, limit: int) -> tuple[list, str | None]:
+    """filters: a subset of LIST_FILTERS' names with already validated values."""
+    conditions = ["m.client_id = $client"] + [LIST_FILTERS[name] for name in filters]
+    params = {"client": client_id, "limit": limit + 1, **filters}
+    rows = cur.execute(
+        f"SELECT {_COLUMNS} FROM messages m LEFT JOIN ({_CURRENT.format(where='')}) s "
+        f"USING (message_id) WHERE {' AND '.join(conditions)} ORDER BY m.seq DESC LIMIT $limit",
+        params).fetchall()
+    next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
+    return [_message(row) for row in rows[:limit]], next_cursor
