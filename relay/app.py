@@ -8,7 +8,7 @@ import tornado.web
 
 from relay.bus import Bus
 from relay.config import Settings
-from relay.handlers import admin, health, messages, openapi
+from relay.handlers import FEATURES
 from relay.handlers.base import NotFoundHandler
 from relay.store.database import Store
 
@@ -45,8 +45,7 @@ class Relay:
 
 def routes(relay: Relay) -> list:
     args = {"relay": relay}
-    handlers = (messages.ROUTES + health.ROUTES + admin.ROUTES + openapi.ROUTES)
-    return [(path, handler, args) for path, handler in handlers]
+    return [(path, handler, args) for feature in FEATURES for path, handler in feature.ROUTES]
 
 
 def make_app(settings: Settings, relay: Relay | None = None) -> tornado.web.Application:

@@ -1,1 +1,7 @@
-"""HTTP handlers: one module per API feature, all built on base.BaseHandler."""
+"""HTTP handlers: one module per API feature, all built on base.BaseHandler.
+
+Each feature module has ROUTES [(pattern, handler)] and, if it is part of the public API,
+OPENAPI_PATHS {path: path item} for /api/v1/openapi.json."""
+from relay.handlers import admin, health, messages, openapi
+
+FEATURES = (messages, health, admin, openapi)

@@ -1,6 +1,7 @@
 """GET /health: no auth; 503 when the database cannot be written."""
 import relay
 from relay.handlers.base import BaseHandler
+from relay.handlers.openapi import json_response
 
 
 class HealthHandler(BaseHandler):
@@ -20,3 +21,14 @@ class HealthHandler(BaseHandler):
 
 
 ROUTES = [(r"/health", HealthHandler)]
+OPENAPI_PATHS = {"/health": {"get": {
+    "summary": "Health: database state, version, queue depth, phones online", "security": [],
+    "responses": {code: json_response(text, {
+        "type": "object",
+        "required": ["success", "status", "database", "version", "queue_depth", "phones_online"],
+        "properties": {"success": {"type": "boolean"}, "status": {"type": "string"},
+                       "database": {"type": "string"}, "version": {"type": "string"},
+                       "queue_depth": {"type": "integer"}, "phones_online": {"type": "integer"},
+                       "phones_configured": {"type": "integer"}}})
+        for code, text in (("200", "the relay can accept messages"),
+                           ("503", "the database cannot be written"))}}}}

@@ -3,6 +3,8 @@ from relay.core import validate
 from relay.core.errors import ApiError, bad_request
 from relay.core.timefmt import parse_iso
 from relay.handlers.base import BaseHandler
+from relay.handlers.openapi import (NULLABLE_STRING, TIME, error_responses, json_body,
+                                    json_response, query_param)
 from relay.store import queries
 from relay.store.messages import AcceptMessage
 
@@ -77,3 +79,87 @@ ROUTES = [
     (r"/api/v1/messages", MessagesHandler),
     (r"/api/v1/messages/([^/]+)", MessageHandler),
 ]
+
+MESSAGE = {
+    "type": "object",
+    "required": ["message_id", "status", "last_error", "created_at", "delivered_at", "channel",
+                 "phone_id", "to", "source"],
+    "properties": {
+        "message_id": {"type": "string"}, "status": {"enum": list(STATUSES)},
+        "last_error": NULLABLE_STRING, "created_at": TIME, "delivered_at": TIME,
+        "channel": {"enum": list(validate.CHANNELS)}, "phone_id": {"type": "string"},
+        "to": NULLABLE_STRING, "text": {"type": "string"}, "subject": NULLABLE_STRING,
+        "title": NULLABLE_STRING, "source": NULLABLE_STRING, "idempotency_key": NULLABLE_STRING,
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "history": {"type": "array", "items": {
+            "type": "object", "required": ["status", "at"],
+            "properties": {"status": {"type": "string"}, "at": TIME,
+                           "error": NULLABLE_STRING}}},
+    },
+}
+SEND = {
+    "type": "object", "additionalProperties": False, "required": ["phone_id", "channel", "text"],
+    "properties": {
+        "phone_id": {"type": "string"}, "channel": {"enum": list(validate.CHANNELS)},
+        "to": {"type": "string"}, "text": {"type": "string", "minLength": 1,
+                                           "maxLength": validate.MAX_TEXT},
+        "source": {"type": "string", "maxLength": validate.MAX_SOURCE},
+        "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255},
+        "subject": {"type": "string"}, "title": {"type": "string"},
+        "bot_token": {"type": "string", "writeOnly": True},
+        "tags": {"type": "array", "items": {"type": "string"}, "maxItems": validate.MAX_TAGS},
+    },
+}
+ACCEPTED = {
+    "type": "object", "required": ["success", "message_id", "status", "idempotency_key"],
+    "properties": {"success": {"const": True}, "message_id": {"type": "string"},
+                   "status": {"type": "string"}, "idempotency_key": NULLABLE_STRING,
+                   "duplicate": {"type": "boolean"}},
+}
+OPENAPI_SCHEMAS = {"Message": MESSAGE, "SendMessage": SEND, "Accepted": ACCEPTED}
+OPENAPI_PATHS = {
+    "/api/v1/messages": {
+        "post": {
+            "summary": "Queue a message for delivery",
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
+            "requestBody": json_body({"$ref": "#/components/schemas/SendMessage"}),
+            "responses": {
+                "202": json_response("accepted and durably queued",
+                                     {"$ref": "#/components/schemas/Accepted"}),
+                "200": json_response("a repeat of an earlier request with the same "
+                                     "idempotency key", {"$ref": "#/components/schemas/Accepted"}),
+                **error_responses(400, 401, 404, 413, 415, 422, 503)}},
+        "get": {
+            "summary": "List the client's messages, newest first",
+            "parameters": [
+                query_param("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                query_param("status", {"enum": list(STATUSES)}),
+                query_param("channel", {"enum": list(validate.CHANNELS)}),
+                query_param("phone_id", {"type": "string"}),
+                query_param("source", {"type": "string"}),
+                query_param("since", {"type": "string", "format": "date-time"}),
+                query_param("until", {"type": "string", "format": "date-time"}),
+                query_param("cursor", {"type": "string"}, "next_cursor of the previous page")],
+            "responses": {
+                "200": json_response("a page of messages", {
+                    "type": "object", "required": ["success", "messages", "next_cursor"],
+                    "properties": {"success": {"const": True},
+                                   "messages": {"type": "array",
+                                                "items": {"$ref": "#/components/schemas/Message"}},
+                                   "next_cursor": NULLABLE_STRING}}),
+                **error_responses(400, 401)}},
+    },
+    "/api/v1/messages/{message_id}": {
+        "get": {
+            "summary": "A message with its status history",
+            "parameters": [{"name": "message_id", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {
+                "200": json_response("the message", {
+                    "type": "object", "required": ["success", "message"],
+                    "properties": {"success": {"const": True},
+                                   "message": {"$ref": "#/components/schemas/Message"}}}),
+                **error_responses(401, 404)}},
+    },
+}
