@@ -28,6 +28,7 @@ SETTINGS = (
     Setting("idempotency_days", int, 7, "days an idempotency key is remembered"),
     Setting("reader_threads", int, 4, "threads serving database reads"),
     Setting("log_level", str, "info", "debug, info, warning or error"),
+    Setting("smtp_host", str, "", "SMTP server for email; empty: email goes through the phone"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -42,6 +43,7 @@ class Settings:
     idempotency_days: int
     reader_threads: int
     log_level: str
+    smtp_host: str
 
     @property
     def url(self) -> str:
