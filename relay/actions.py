@@ -5,7 +5,7 @@ a Relay it opens itself when no server runs on the data dir, or through POST
 /admin/v1/actions/<name> on the running server, which calls the same function."""
 from relay.core.errors import bad_request
 from relay.core.timefmt import parse_duration
-from relay.store import keys, phones
+from relay.store import credentials, keys, phones
 
 
 def keys_create(relay, name):
@@ -29,8 +29,15 @@ def keys_revoke(relay, name):
 
 
 def phones_add(relay, phone_id):
-    added = relay.store.write_sync(phones.AddPhone(phone_id))
+    """Adds the phone and issues its first single-use pairing code (valid 10 minutes)."""
+    added = relay.store.write_sync(credentials.AddPhoneWithCode(phones.AddPhone(phone_id)))
     return {**added, "relay_url": relay.settings.url}
+
+
+def phones_pair(relay, phone_id):
+    """A fresh pairing code; the phone's current tokens are revoked and its socket closed."""
+    issued = relay.store.write_sync(credentials.IssuePairingCode(phone_id))
+    return {**issued, "relay_url": relay.settings.url}
 
 
 def phones_list(relay):
@@ -40,11 +47,14 @@ def phones_list(relay):
 
 
 def phones_remove(relay, phone_id):
-    return relay.store.write_sync(phones.RemovePhone(phone_id))
+    removed = relay.store.write_sync(phones.RemovePhone(phone_id))
+    relay.store.write_sync(credentials.RevokePhone(phone_id, "removed"))   # closes its socket
+    return removed
 
 
 ACTIONS = {
     "keys.create": keys_create, "keys.list": keys_list, "keys.rotate": keys_rotate,
     "keys.revoke": keys_revoke,
     "phones.add": phones_add, "phones.list": phones_list, "phones.remove": phones_remove,
+    "phones.pair": phones_pair,
 }

@@ -8,6 +8,7 @@ import tornado.web
 
 from relay.bus import Bus
 from relay.config import Settings
+from relay.device.service import DeviceService
 from relay.handlers import FEATURES
 from relay.handlers.base import NotFoundHandler
 from relay.store.database import Store
@@ -38,8 +39,10 @@ class Relay:
                            readers=settings.reader_threads, on_commit=self.bus.from_writer)
         self.state = self.store.state
         self.online_phones: set[str] = set()   # phone ids with a live websocket
+        self.devices = DeviceService(self)      # phone sockets, dispatch, expiry (on a loop)
 
     def close(self) -> None:
+        self.devices.close()
         self.store.close()
 
 

@@ -29,6 +29,11 @@ SETTINGS = (
     Setting("reader_threads", int, 4, "threads serving database reads"),
     Setting("log_level", str, "info", "debug, info, warning or error"),
     Setting("smtp_host", str, "", "SMTP server for email; empty: email goes through the phone"),
+    Setting("max_in_flight", int, 10, "deliver frames a phone may have unacknowledged at once"),
+    Setting("message_ttl_seconds", int, 86400, "a message not sent or failed by then expires"),
+    Setting("offline_after_seconds", int, 300, "a phone unseen this long is reported offline"),
+    Setting("device_token_seconds", int, 900, "lifetime of a phone's access token"),
+    Setting("device_ping_seconds", int, 20, "websocket ping interval; no pong within it closes"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -44,6 +49,11 @@ class Settings:
     reader_threads: int
     log_level: str
     smtp_host: str
+    max_in_flight: int
+    message_ttl_seconds: int
+    offline_after_seconds: int
+    device_token_seconds: int
+    device_ping_seconds: int
 
     @property
     def url(self) -> str:

@@ -79,3 +79,31 @@ CREATE TABLE IF NOT EXISTS contact_events (
     name        VARCHAR,
     tags        VARCHAR[]
 );
+
+-- Phone credentials (relay/store/credentials.py). Only hashes of secrets are stored.
+--   code:    a single-use pairing code was issued (secret_hash, expires_at)
+--   paired:  a code (secret_hash) was traded for a new session (session_id)
+--   refresh: the session's current refresh token (secret_hash, expires_at); supersedes the last
+--   revoked: the session (or, with session_id NULL, every session and unused code of the phone)
+CREATE TABLE IF NOT EXISTS device_credentials (
+    seq         BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    event       VARCHAR NOT NULL,
+    phone_id    VARCHAR NOT NULL,
+    session_id  VARCHAR,
+    secret_hash VARCHAR,
+    expires_at  TIMESTAMP,
+    reason      VARCHAR
+);
+
+-- What the phones' connections show: connected, disconnected, heartbeat (battery 0-100,
+-- signal 0-4, the app's version). The latest row of a phone is its last_seen after a restart.
+CREATE TABLE IF NOT EXISTS device_events (
+    seq         BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    event       VARCHAR NOT NULL,
+    phone_id    VARCHAR NOT NULL,
+    battery     INTEGER,
+    signal      INTEGER,
+    app_version VARCHAR
+);

@@ -29,7 +29,8 @@ class MessagesHandler(BaseHandler):
             status = await self.store.read(queries.message_status, accepted.message_id)
             self.reply(200, {**answer, "duplicate": True, "status": status})
         else:
-            self.reply(202, {**answer, "status": "queued"})
+            self.reply(202, {**answer, "status": "queued", **self.relay.devices.offline_notice(
+                request.phone_id, request.channel)})
 
     async def get(self):
         for name in self.request.query_arguments:
@@ -114,7 +115,11 @@ ACCEPTED = {
     "type": "object", "required": ["success", "message_id", "status", "idempotency_key"],
     "properties": {"success": {"const": True}, "message_id": {"type": "string"},
                    "status": {"type": "string"}, "idempotency_key": NULLABLE_STRING,
-                   "duplicate": {"type": "boolean"}},
+                   "duplicate": {"type": "boolean"},
+                   "phone_offline": {"type": "boolean", "description":
+                                     "the phone that delivers it has been offline longer than "
+                                     "offline_after_seconds; the message waits for it"},
+                   "warning": {"type": "string"}},
 }
 OPENAPI_SCHEMAS = {"Message": MESSAGE, "SendMessage": SEND, "Accepted": ACCEPTED}
 OPENAPI_PATHS = {

@@ -55,7 +55,11 @@ class AcceptMessage(Operation):
                 state.idempotency[slot] = entry
             state.open_messages[entry.message_id] = request.phone_id
         batch.after_commit(remember)
+        # The message's content rides along so the phone dispatcher needs no read to deliver.
         batch.publish("message.accepted", {"message_id": entry.message_id,
                                            "phone_id": request.phone_id,
-                                           "channel": request.channel})
+                                           "channel": request.channel, "to": request.to,
+                                           "text": request.text, "subject": request.subject,
+                                           "title": request.title, "tags": list(request.tags),
+                                           "created_at": now})
         return Accepted(entry.message_id, duplicate=False)

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 
 from relay.core.timefmt import utcnow
+from relay.store.credentials import Credentials
 
 TERMINAL = ("sent", "failed", "expired")
 
@@ -45,6 +46,7 @@ class State:
         self.open_messages: dict[str, str] = {}        # message_id -> phone_id, not yet terminal
         self.open_status: dict[str, str] = {}          # message_id -> status, if past queued
         self.inbound_ids: dict[tuple[str, str], str] = {}  # (phone, device event id) -> event_id
+        self.credentials = Credentials()               # phones' pairing codes and sessions
 
     # -- reads, safe from any thread ------------------------------------------------------
     def key_for(self, key_hash: str) -> KeyRecord | None:
@@ -74,6 +76,7 @@ class State:
         for event, at, phone_id in con.execute(
                 "SELECT event, recorded_at, phone_id FROM phone_events ORDER BY seq").fetchall():
             self.apply_phone_event(event, at, phone_id)
+        self.credentials.load(con)
         since = utcnow() - self.idempotency_window
         for client_id, key, message_id, fingerprint, created_at in con.execute(
                 "SELECT client_id, idempotency_key, message_id, fingerprint, created_at "
