@@ -3,7 +3,7 @@ import argparse
 import json
 import sys
 
-from relay.cli import admin_client
+from relay.cli import admin_client, demo, phone
 from relay.config import SETTINGS, ConfigError, load
 from relay.core.errors import ApiError
 
@@ -35,8 +35,13 @@ def _parser() -> argparse.ArgumentParser:
 
     phones = commands.add_parser("phones", help="phones").add_subparsers(
         dest="action", required=True)
-    add = phones.add_parser("add", help="configure a phone")
+    add = phones.add_parser("add", help="configure a phone; prints its pairing code")
     add.add_argument("phone_id")
+    pair = phones.add_parser("pair", help="a fresh pairing code (ends the phone's sessions)")
+    pair.add_argument("phone_id")
+    for command in (add, pair):
+        command.add_argument("--qr", action="store_true",
+                             help="also show the pairing as a QR code for the phone to scan")
     phones.add_parser("list", help="list phones")
     remove = phones.add_parser("remove", help="remove a phone")
     remove.add_argument("phone_id")
@@ -44,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     for group in (keys, phones):
         for sub in group.choices.values():
             _setting_flags(sub, ["data_dir"])
+    phone.add_command(commands)
+    demo.add_command(commands)
+    _setting_flags(commands.choices["demo"], [s.name for s in SETTINGS])
     return parser
 
 
@@ -54,8 +62,11 @@ def main(argv=None) -> int:
         if args.command == "serve":
             from relay.server import serve
             return serve(settings)
+        if hasattr(args, "run"):
+            return args.run(args, settings)
+        qr = getattr(args, "qr", False)
         params = {k: v for k, v in vars(args).items()
-                  if k not in ("command", "action") and k not in {s.name for s in SETTINGS}}
+                  if k not in ("command", "action", "qr") and k not in {s.name for s in SETTINGS}}
         result = admin_client.call(settings, f"{args.command}.{args.action}", params)
     except ConfigError as error:
         print(f"relay: {error}", file=sys.stderr)
@@ -68,6 +79,8 @@ def main(argv=None) -> int:
         return 1
     key = result.pop("key", None)
     print(json.dumps(result, indent=2))
+    if qr and "pairing_code" in result:
+        phone.print_qr(result)
     if key is not None:
         print(key)  # alone on the last line, for scripts: KEY=$(relay keys create ... | tail -1)
     return 0

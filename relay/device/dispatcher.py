@@ -44,7 +44,7 @@ class Dispatcher:
         self._pump(phone_id)
 
     def detach(self, phone_id: str, send) -> None:
-        if self._senders.get(phone_id) is send:
+        if self._senders.get(phone_id) == send:     # bound methods: equal, not identical
             del self._senders[phone_id]
             self.queues[phone_id].requeue_in_flight()
 
