@@ -12,6 +12,7 @@ from relay.device.service import DeviceService
 from relay.handlers import FEATURES
 from relay.handlers.base import NotFoundHandler
 from relay.store.database import Store
+from relay.webhooks.service import start_webhooks
 
 log = logging.getLogger("relay")
 ADMIN_TOKEN_FILE = "admin.token"
@@ -39,9 +40,12 @@ class Relay:
                            readers=settings.reader_threads, on_commit=self.bus.from_writer)
         self.state = self.store.state
         self.online_phones: set[str] = set()   # phone ids with a live websocket
+        self.webhooks = start_webhooks(self)    # webhook deliveries (on a loop; else None)
         self.devices = DeviceService(self)      # phone sockets, dispatch, expiry (on a loop)
 
     def close(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.close()
         self.devices.close()
         self.store.close()
 

@@ -29,6 +29,10 @@ SETTINGS = (
     Setting("reader_threads", int, 4, "threads serving database reads"),
     Setting("log_level", str, "info", "debug, info, warning or error"),
     Setting("smtp_host", str, "", "SMTP server for email; empty: email goes through the phone"),
+    Setting("callback_allow_networks", str, "", "CIDRs webhooks may reach though private "
+                                                  "(comma-separated), e.g. 10.0.0.0/8"),
+    Setting("callback_concurrency", int, 16, "webhook deliveries in flight at once"),
+    Setting("callback_timeout_seconds", int, 10, "time a webhook receiver has to answer"),
     Setting("max_in_flight", int, 10, "deliver frames a phone may have unacknowledged at once"),
     Setting("message_ttl_seconds", int, 86400, "a message not sent or failed by then expires"),
     Setting("offline_after_seconds", int, 300, "a phone unseen this long is reported offline"),
@@ -49,6 +53,9 @@ class Settings:
     reader_threads: int
     log_level: str
     smtp_host: str
+    callback_allow_networks: str
+    callback_concurrency: int
+    callback_timeout_seconds: int
     max_in_flight: int
     message_ttl_seconds: int
     offline_after_seconds: int

@@ -107,3 +107,62 @@ CREATE TABLE IF NOT EXISTS device_events (
     signal      INTEGER,
     app_version VARCHAR
 );
+
+-- Webhooks (docs/webhooks.md). Callbacks clients register: each row sets a callback's whole
+-- definition (event 'set'), deactivates it (the receiver answered 410; `reason` says so) or
+-- deletes it. `secret` signs its deliveries (Standard Webhooks, whsec_...).
+CREATE TABLE IF NOT EXISTS callback_events (
+    seq              BIGINT NOT NULL,
+    recorded_at      TIMESTAMP NOT NULL,
+    event            VARCHAR NOT NULL,   -- set | deactivated | deleted
+    callback_id      VARCHAR NOT NULL,
+    client_id        VARCHAR NOT NULL,
+    callback_url     VARCHAR,
+    channels         VARCHAR[],          -- empty: every channel
+    event_types      VARCHAR[],          -- empty: no inbound events (status callbacks only)
+    source_filter    VARCHAR,
+    keyword_filter   VARCHAR,
+    min_duration_sec INTEGER,
+    max_duration_sec INTEGER,
+    callback_token   VARCHAR,
+    active           BOOLEAN,
+    secret           VARCHAR,
+    reason           VARCHAR
+);
+
+-- A message sent with a status_callback_url: the client's callback its status changes go to.
+CREATE TABLE IF NOT EXISTS message_callbacks (
+    seq         BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    message_id  VARCHAR NOT NULL,
+    callback_id VARCHAR NOT NULL
+);
+
+-- The webhook outbox: one row per delivery to make, committed with the event it announces.
+-- delivery_id is the webhook-id header (the same on every try); payload is the exact body.
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    seq         BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    delivery_id VARCHAR NOT NULL,
+    callback_id VARCHAR NOT NULL,
+    client_id   VARCHAR NOT NULL,
+    kind        VARCHAR NOT NULL,        -- inbound | message.status
+    subject_id  VARCHAR NOT NULL,        -- the inbound event's or the message's id
+    payload     VARCHAR NOT NULL
+);
+
+-- What happened to each delivery; its state is its latest row. attempt: one try (outcome
+-- delivered or failed; next_attempt_at set while tries remain, else the delivery is dead);
+-- redeliver: a client asked for it again; cancelled: its callback was deleted or inactive.
+CREATE TABLE IF NOT EXISTS webhook_delivery_events (
+    seq             BIGINT NOT NULL,
+    recorded_at     TIMESTAMP NOT NULL,
+    delivery_id     VARCHAR NOT NULL,
+    event           VARCHAR NOT NULL,    -- attempt | redeliver | cancelled
+    attempt         INTEGER,             -- 1, 2, ... over the delivery's life
+    outcome         VARCHAR,             -- delivered | failed
+    status_code     INTEGER,
+    error           VARCHAR,
+    duration_ms     INTEGER,
+    next_attempt_at TIMESTAMP
+);

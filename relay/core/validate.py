@@ -6,6 +6,7 @@ import re
 
 from relay.core import recipients
 from relay.core.errors import bad_request
+from relay.webhooks.urls import optional_url
 
 CHANNELS = ("sms", "wa", "tg", "notify", "email", "tg_bot", "pchat")
 SERVER_CHANNELS = ("email", "tg_bot")
@@ -18,7 +19,7 @@ MAX_TAGS = 20
 MAX_TAG = 64
 BOT_TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,100}")
 FIELDS = ("phone_id", "channel", "to", "text", "source", "idempotency_key", "subject", "title",
-          "bot_token", "tags")
+          "bot_token", "tags", "status_callback_url")
 # The fields that make two requests "the same message" for idempotency; source is a label.
 COMPARED = ("phone_id", "channel", "to", "text", "subject", "title", "bot_token", "tags")
 
@@ -35,6 +36,7 @@ class MessageRequest:
     title: str | None
     bot_token: str | None
     tags: tuple[str, ...]
+    status_callback_url: str | None = None   # a registered callback that gets status changes
 
     def fingerprint(self) -> str:
         """Per-field digests of the compared fields, so a conflict can name the field."""
@@ -160,5 +162,6 @@ def message_request(body, header_key: str | None, region: str) -> MessageRequest
         title=_optional_str(body, "title", MAX_SUBJECT),
         bot_token=bot_token,
         tags=_tags(body),
+        status_callback_url=optional_url(body, "status_callback_url"),
     )
 

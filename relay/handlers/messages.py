@@ -109,6 +109,9 @@ SEND = {
         "subject": {"type": "string"}, "title": {"type": "string"},
         "bot_token": {"type": "string", "writeOnly": True},
         "tags": {"type": "array", "items": {"type": "string"}, "maxItems": validate.MAX_TAGS},
+        "status_callback_url": {"type": "string", "format": "uri", "maxLength": 2048,
+                                "description": "a callback URL the client registered; "
+                                               "gets the message's status changes"},
     },
 }
 ACCEPTED = {

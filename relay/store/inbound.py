@@ -5,6 +5,7 @@ import dataclasses
 from relay.core.ids import random_id
 from relay.core.inbound import InboundEvent
 from relay.core.timefmt import iso, utcnow
+from relay.store.callbacks import stage_inbound_deliveries
 from relay.store.writer import Operation
 
 
@@ -45,4 +46,5 @@ class RecordInbound(Operation):
         claimed[slot] = row["event_id"]
         batch.after_commit(lambda: state.inbound_ids.__setitem__(slot, row["event_id"]))
         batch.publish("inbound", event_payload(row))
+        stage_inbound_deliveries(batch, row, event_payload(row))   # the webhook outbox
         return Recorded(row["event_id"], duplicate=False)

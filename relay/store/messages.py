@@ -5,6 +5,7 @@ from relay.core.errors import ApiError
 from relay.core.ids import message_id
 from relay.core.timefmt import utcnow
 from relay.core.validate import MessageRequest, differing_field
+from relay.store.callbacks import stage_message_callback, status_callback_id
 from relay.store.state import IdempotencyEntry
 from relay.store.writer import Operation
 
@@ -38,6 +39,8 @@ class AcceptMessage(Operation):
                 return Accepted(entry.message_id, duplicate=True)
         if request.phone_id not in state.phones:  # removed since the handler looked
             raise ApiError(404, "unknown_phone", f"no phone '{request.phone_id}'", "phone_id")
+        callback_id = (status_callback_id(state, self.client_id, request.status_callback_url)
+                       if request.status_callback_url else None)
         now = utcnow()
         entry = IdempotencyEntry(message_id(), fingerprint, now)
         batch.add("messages", {
@@ -47,6 +50,8 @@ class AcceptMessage(Operation):
             "subject": request.subject, "title": request.title, "source": request.source,
             "tags": list(request.tags), "idempotency_key": request.idempotency_key,
             "fingerprint": fingerprint})
+        if callback_id is not None:
+            stage_message_callback(batch, entry.message_id, callback_id)
         if request.idempotency_key is not None:
             claimed[slot] = entry
 

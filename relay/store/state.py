@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 
 from relay.core.timefmt import utcnow
+from relay.webhooks.state import WebhookState
 from relay.store.credentials import Credentials
 
 TERMINAL = ("sent", "failed", "expired")
@@ -46,6 +47,7 @@ class State:
         self.open_messages: dict[str, str] = {}        # message_id -> phone_id, not yet terminal
         self.open_status: dict[str, str] = {}          # message_id -> status, if past queued
         self.inbound_ids: dict[tuple[str, str], str] = {}  # (phone, device event id) -> event_id
+        self.webhooks = WebhookState()                 # callbacks and due deliveries
         self.credentials = Credentials()               # phones' pairing codes and sessions
 
     # -- reads, safe from any thread ------------------------------------------------------
@@ -96,6 +98,7 @@ class State:
         self.inbound_ids = {(phone_id, device_id): event_id for phone_id, device_id, event_id in
                             con.execute("SELECT phone_id, device_event_id, event_id "
                                         "FROM inbound_events").fetchall()}
+        self.webhooks.load(con, self.open_messages)
 
     def apply_key_event(self, event, at, key_id, client_id, key_hash=None, display_prefix=None,
                         last4=None, expires_at=None) -> None:

@@ -4,7 +4,8 @@ import dataclasses
 import datetime as dt
 
 from relay.core.errors import ApiError
-from relay.core.timefmt import utcnow
+from relay.core.timefmt import iso, utcnow
+from relay.store.callbacks import stage_status_delivery
 from relay.store.state import TERMINAL
 from relay.store.writer import Operation
 
@@ -48,6 +49,10 @@ class RecordStatus(Operation):
             else:
                 state.open_status[self.message_id] = self.status
         batch.after_commit(apply)
+        stage_status_delivery(batch, self.message_id, {
+            "message_id": self.message_id, "phone_id": owner, "status": self.status,
+            "error": self.error, "delivered_at": iso(self.delivered_at),
+            "at": iso(row["recorded_at"])}, self.status in TERMINAL)
         batch.publish("message.status", {"message_id": self.message_id, "phone_id": owner,
                                          "status": self.status, "error": self.error,
                                          "at": row["recorded_at"]})

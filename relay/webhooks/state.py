@@ -1,0 +1,98 @@
+"""The webhook part of the in-memory state: callbacks, which open messages have a status
+callback, and the deliveries still to make. Loaded from the log at start-up; changed only by
+the writer thread after a commit (like relay.store.state)."""
+import dataclasses
+import datetime as dt
+
+from relay.webhooks.definition import CallbackSpec
+
+
+@dataclasses.dataclass
+class Callback:
+    callback_id: str
+    client_id: str
+    spec: CallbackSpec
+    secret: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    deactivated_reason: str | None = None
+
+
+@dataclasses.dataclass
+class DueDelivery:
+    delivery_id: str
+    callback_id: str
+    payload: str
+    cycle_started: dt.datetime     # creation or the latest redelivery: the retry window's start
+    attempts: int                  # made so far, all cycles
+    cycle_attempts: int            # made in this cycle: the backoff's exponent
+    next_at: dt.datetime
+
+
+_SPEC_COLUMNS = ("callback_url", "channels", "event_types", "source_filter", "keyword_filter",
+                 "min_duration_sec", "max_duration_sec", "callback_token", "active")
+CALLBACK_COLUMNS = ("event", "recorded_at", "callback_id", "client_id", "secret",
+                    "reason") + _SPEC_COLUMNS
+
+# Deliveries whose latest event leaves them pending: none yet, a redelivery, or a failed
+# attempt with a next try.
+_DUE = """
+    WITH events AS (
+        SELECT delivery_id, arg_max(event, seq) AS last_event,
+               arg_max(next_attempt_at, seq) AS next_at,
+               count(*) FILTER (WHERE event = 'attempt') AS attempts,
+               max(seq) FILTER (WHERE event = 'redeliver') AS redeliver_seq,
+               max(recorded_at) FILTER (WHERE event = 'redeliver') AS redelivered_at
+        FROM webhook_delivery_events GROUP BY delivery_id)
+    SELECT d.delivery_id, d.callback_id, d.payload, coalesce(e.redelivered_at, d.recorded_at),
+           coalesce(e.attempts, 0),
+           (SELECT count(*) FROM webhook_delivery_events a WHERE a.delivery_id = d.delivery_id
+              AND a.event = 'attempt' AND a.seq > coalesce(e.redeliver_seq, 0)),
+           CASE WHEN e.last_event = 'attempt' THEN e.next_at ELSE d.recorded_at END
+    FROM webhook_deliveries d LEFT JOIN events e USING (delivery_id)
+    WHERE e.last_event IS NULL OR e.last_event = 'redeliver'
+       OR (e.last_event = 'attempt' AND e.next_at IS NOT NULL)"""
+
+
+class WebhookState:
+    def __init__(self):
+        self.callbacks: dict[str, Callback] = {}
+        self.by_url: dict[tuple[str, str], str] = {}     # (client, url) -> callback_id
+        self.message_callbacks: dict[str, str] = {}      # open message_id -> callback_id
+        self.due: dict[str, DueDelivery] = {}            # delivery_id -> what to send when
+
+    def client_callbacks(self, client_id: str) -> list[Callback]:
+        return [c for c in list(self.callbacks.values()) if c.client_id == client_id]
+
+    def active_callbacks(self) -> list[Callback]:
+        return [c for c in list(self.callbacks.values()) if c.spec.active]
+
+    def load(self, con, open_messages) -> None:
+        for row in con.execute(f"SELECT {', '.join(CALLBACK_COLUMNS)} FROM callback_events "
+                               "ORDER BY seq").fetchall():
+            self.apply_callback_event(dict(zip(CALLBACK_COLUMNS, row)))
+        for message_id, callback_id in con.execute(
+                "SELECT message_id, callback_id FROM message_callbacks").fetchall():
+            if message_id in open_messages:
+                self.message_callbacks[message_id] = callback_id
+        for row in con.execute(_DUE).fetchall():
+            self.due[row[0]] = DueDelivery(*row)
+
+    def apply_callback_event(self, row: dict) -> None:
+        callback_id, event = row["callback_id"], row["event"]
+        known = self.callbacks.get(callback_id)
+        if event == "set":
+            spec = CallbackSpec(**{name: row[name] for name in _SPEC_COLUMNS} | {
+                "channels": tuple(row["channels"] or ()),
+                "event_types": tuple(row["event_types"] or ())})
+            self.callbacks[callback_id] = Callback(
+                callback_id, row["client_id"], spec, row["secret"],
+                known.created_at if known else row["recorded_at"], row["recorded_at"])
+            self.by_url[(row["client_id"], spec.callback_url)] = callback_id
+        elif event == "deactivated" and known is not None:
+            known.spec = dataclasses.replace(known.spec, active=False)
+            known.deactivated_reason = row["reason"]
+            known.updated_at = row["recorded_at"]
+        elif event == "deleted" and known is not None:
+            del self.callbacks[callback_id]
+            self.by_url.pop((known.client_id, known.spec.callback_url), None)
