@@ -38,6 +38,10 @@ SETTINGS = (
     Setting("offline_after_seconds", int, 300, "a phone unseen this long is reported offline"),
     Setting("device_token_seconds", int, 900, "lifetime of a phone's access token"),
     Setting("device_ping_seconds", int, 20, "websocket ping interval; no pong within it closes"),
+    Setting("reply_window_hours", int, 168, "a message to a contact within this long after "
+                                            "their inbound event counts as its reply"),
+    Setting("query_timeout_ms", int, 10000, "an analytics query running longer is stopped (422)"),
+    Setting("query_max_rows", int, 100000, "rows an analytics export may hold (more: 422)"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -61,6 +65,9 @@ class Settings:
     offline_after_seconds: int
     device_token_seconds: int
     device_ping_seconds: int
+    reply_window_hours: int
+    query_timeout_ms: int
+    query_max_rows: int
 
     @property
     def url(self) -> str:
