@@ -33,7 +33,7 @@ class Server:
         self.settings = settings
         self.relay = Relay(settings)
         self.app = make_app(settings, self.relay)
-        self.http = tornado.httpserver.HTTPServer(self.app, max_body_size=MAX_BODY, xheaders=True)
+        self.http = tornado.httpserver.HTTPServer(self.app, max_body_size=MAX_BODY)
         self._stopped = asyncio.Event()
 
     def _housekeeping(self) -> None:

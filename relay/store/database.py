@@ -54,7 +54,7 @@ class Store:
         return self.readers.submit(fn, *args).result()
 
     async def write(self, op):
-        return await asyncio.wrap_future(self.writer.submit(op))
+        return await self.writer.submit_async(op)
 
     async def read(self, fn, *args):
         return await asyncio.wrap_future(self.readers.submit(fn, *args))
