@@ -9,7 +9,12 @@ venv="$root/.venv"
 exec 9>"$venv.lock"; flock 9   # one install at a time
 stamp="$venv/.installed-$(sha256sum "$root/pyproject.toml" | cut -c1-16)-${extras:-base}"
 if [ ! -f "$stamp" ]; then
-  "$venv/bin/python" -m pip install --quiet --upgrade pip
-  "$venv/bin/python" -m pip install --quiet -e "$root${extras:+[$extras]}"
+  echo "Installing Relay${extras:+ with [$extras]} into .venv (log: .venv/install.log)" >&2
+  if ! { "$venv/bin/python" -m pip install --upgrade pip &&
+         "$venv/bin/python" -m pip install -e "$root${extras:+[$extras]}"; } \
+       > "$venv/install.log" 2>&1; then
+    cat "$venv/install.log" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
