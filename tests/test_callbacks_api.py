@@ -181,3 +181,13 @@ async def test_the_address_is_checked_again_when_connecting(data_dir):
         api.close()
         receiver.close()
         await stop_relay(running)
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"RELAY_CALLBACK_ALLOW_NETWORKS": "10.0.0.0/8,nonsense"}, "nonsense"),
+    ({"RELAY_CALLBACK_CONCURRENCY": "0"}, "callback_concurrency"),
+])
+def test_bad_webhook_settings_stop_the_relay_with_a_clear_error(relay_process, env, message):
+    process = relay_process(env)
+    result = process.cli("keys", "list", check=False)
+    assert result.returncode == 2 and message in result.stderr, result.stderr

@@ -37,14 +37,15 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 name = self.path.strip("/")
+                record = {"headers": dict(self.headers), "body": body, "at": time.monotonic()}
                 with receiver.lock:
-                    receiver.received[name].append(
-                        {"headers": dict(self.headers), "body": body, "at": time.monotonic()})
+                    receiver.received[name].append(record)
                     answer = receiver.answers[name].pop(0) if receiver.answers[name] else 200
                 if answer == HANG:
                     receiver.release.wait()
                     answer = 200
                 status, headers = answer if isinstance(answer, tuple) else (answer, {})
+                record["status"] = status
                 self.send_response(status)
                 for header, value in headers.items():
                     self.send_header(header, value)

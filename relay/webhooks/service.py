@@ -32,10 +32,14 @@ STORE_PAUSE_S = 5.0          # after the store failed to record a try: don't ham
 def start_webhooks(relay) -> "WebhookService | None":
     """The Relay's webhook service, started on the running IOLoop; None without one (the CLI's
     own Relay sends no webhooks). Checks the allowed networks either way."""
+    settings = relay.settings
     try:
-        policy = AddressPolicy(parse_networks(relay.settings.callback_allow_networks))
+        policy = AddressPolicy(parse_networks(settings.callback_allow_networks))
     except ValueError as error:
         raise ConfigError(f"callback_allow_networks: {error}") from None
+    for name in ("callback_concurrency", "callback_timeout_seconds"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name} must be at least 1")
     try:
         asyncio.get_running_loop()
     except RuntimeError:
