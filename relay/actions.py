@@ -3,6 +3,7 @@
 Each takes the Relay and keyword arguments and returns a JSON-able dict. The CLI calls them on
 a Relay it opens itself when no server runs on the data dir, or through POST
 /admin/v1/actions/<name> on the running server, which calls the same function."""
+from relay.analytics import actions as analytics
 from relay.core.errors import bad_request
 from relay.core.timefmt import parse_duration
 from relay.store import credentials, keys, phones
@@ -57,4 +58,5 @@ ACTIONS = {
     "keys.revoke": keys_revoke,
     "phones.add": phones_add, "phones.list": phones_list, "phones.remove": phones_remove,
     "phones.pair": phones_pair,
+    "report": analytics.report, "events.import": analytics.events_import,
 }

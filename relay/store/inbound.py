@@ -28,6 +28,7 @@ def event_payload(row: dict) -> dict:
 class RecordInbound(Operation):
     phone_id: str
     event: InboundEvent
+    live: bool = True      # False for imported history: recorded, but announced to no one
 
     def stage(self, batch):
         state, event = batch.state, self.event
@@ -45,6 +46,7 @@ class RecordInbound(Operation):
         batch.add("inbound_events", row)
         claimed[slot] = row["event_id"]
         batch.after_commit(lambda: state.inbound_ids.__setitem__(slot, row["event_id"]))
-        batch.publish("inbound", event_payload(row))
-        stage_inbound_deliveries(batch, row, event_payload(row))   # the webhook outbox
+        if self.live:
+            batch.publish("inbound", event_payload(row))
+            stage_inbound_deliveries(batch, row, event_payload(row))   # the webhook outbox
         return Recorded(row["event_id"], duplicate=False)

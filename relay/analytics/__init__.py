@@ -1,0 +1,1 @@
+"""The analytics engine: the webchat inbound query, its exports, and importing history."""
