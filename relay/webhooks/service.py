@@ -18,6 +18,7 @@ from relay import __version__
 from relay.config import ConfigError
 from relay.core.errors import StorageUnavailable
 from relay.core.timefmt import utcnow
+from relay.loops import call_on_loop
 from relay.store.callbacks import QUEUED, CancelDelivery, RecordAttempt
 from relay.webhooks import schedule, signing
 from relay.webhooks.addresses import AddressPolicy, GuardedResolver, parse_networks
@@ -148,18 +149,8 @@ class WebhookService:
                              retry_after=retry_after)
 
     def close(self) -> None:
-        """Stops sending (a try in flight is sent again after a restart): on the IOLoop's
-        thread, or scheduled there from another."""
-        if self.loop.is_closed():
-            return
-        try:
-            on_loop = asyncio.get_running_loop() is self.loop
-        except RuntimeError:
-            on_loop = False
-        if on_loop:
-            self._shut_down()
-        else:
-            self.loop.call_soon_threadsafe(self._shut_down)
+        """Stops sending (a try in flight is sent again after a restart)."""
+        call_on_loop(self.loop, self._shut_down)
 
     def _shut_down(self) -> None:
         for task in list(self._tasks):
