@@ -8,9 +8,11 @@ import tornado.web
 
 from relay.bus import Bus
 from relay.config import Settings
+from relay.core.secretbox import SecretBox
 from relay.device.service import DeviceService
 from relay.handlers import FEATURES
 from relay.handlers.base import NotFoundHandler
+from relay.senders.service import start_senders
 from relay.store.database import Store
 from relay.webhooks.service import start_webhooks
 
@@ -42,11 +44,15 @@ class Relay:
         self.online_phones: set[str] = set()   # phone ids with a live websocket
         self.webhooks = start_webhooks(self)    # webhook deliveries (on a loop; else None)
         self.devices = DeviceService(self)      # phone sockets, dispatch, expiry (on a loop)
+        self.secret_box = SecretBox.for_data_dir(settings.data_dir)   # bot tokens at rest
+        self.senders = start_senders(self)      # email and tg_bot delivery (on a loop)
 
     def close(self) -> None:
         if self.webhooks is not None:
             self.webhooks.close()
         self.devices.close()
+        if self.senders is not None:
+            self.senders.close()
         self.store.close()
 
 

@@ -29,6 +29,25 @@ SETTINGS = (
     Setting("reader_threads", int, 4, "threads serving database reads"),
     Setting("log_level", str, "info", "debug, info, warning or error"),
     Setting("smtp_host", str, "", "SMTP server for email; empty: email goes through the phone"),
+    Setting("smtp_port", int, 0, "SMTP port; 0: 25, 587 or 465 by smtp_security"),
+    Setting("smtp_security", str, "starttls", "none, starttls or tls (implicit TLS)"),
+    Setting("smtp_username", str, "", "SMTP AUTH user name; empty: no AUTH"),
+    Setting("smtp_password", str, "", "SMTP AUTH password"),
+    Setting("smtp_from", str, "", "the From address of email (required with smtp_host)"),
+    Setting("smtp_ca_file", str, "", "PEM certificates to trust for the SMTP server's TLS "
+                                     "(default: the system's)"),
+    Setting("smtp_timeout_seconds", int, 30, "time each step of an SMTP conversation may take"),
+    Setting("smtp_concurrency", int, 4, "email deliveries in flight at once"),
+    Setting("telegram_api_base", str, "https://api.telegram.org", "Telegram Bot API base URL"),
+    Setting("telegram_timeout_seconds", int, 30, "time the Bot API has to answer"),
+    Setting("telegram_concurrency", int, 8, "tg_bot deliveries in flight at once"),
+    Setting("send_max_attempts", int, 12, "attempts of an email or tg_bot message before it "
+                                          "fails"),
+    Setting("send_max_age_seconds", int, 21600, "no retry of an email or tg_bot message later "
+                                                "than this after it was accepted"),
+    Setting("send_retry_base_ms", int, 5000, "delay before the first retry; doubles each time"),
+    Setting("sync_delivery_ms", int, 0, "POST /api/v1/messages waits up to this long for an "
+                                        "email or tg_bot delivery; 0: answer at once"),
     Setting("callback_allow_networks", str, "", "CIDRs webhooks may reach though private "
                                                   "(comma-separated), e.g. 10.0.0.0/8"),
     Setting("callback_concurrency", int, 16, "webhook deliveries in flight at once"),
@@ -57,6 +76,21 @@ class Settings:
     reader_threads: int
     log_level: str
     smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_username: str
+    smtp_password: str
+    smtp_from: str
+    smtp_ca_file: str
+    smtp_timeout_seconds: int
+    smtp_concurrency: int
+    telegram_api_base: str
+    telegram_timeout_seconds: int
+    telegram_concurrency: int
+    send_max_attempts: int
+    send_max_age_seconds: int
+    send_retry_base_ms: int
+    sync_delivery_ms: int
     callback_allow_networks: str
     callback_concurrency: int
     callback_timeout_seconds: int

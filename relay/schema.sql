@@ -166,3 +166,26 @@ CREATE TABLE IF NOT EXISTS webhook_delivery_events (
     duration_ms     INTEGER,
     next_attempt_at TIMESTAMP
 );
+
+-- Server-side sending (docs/channels.md): email over SMTP, tg_bot through the Bot API. Each
+-- attempt of a message logs 'started', then 'ended' with its outcome: sent, retry (then
+-- next_attempt_at says when) or failed. A start with no end was cut short by a stop or crash;
+-- it counts as an attempt made.
+CREATE TABLE IF NOT EXISTS send_attempts (
+    seq             BIGINT NOT NULL,
+    recorded_at     TIMESTAMP NOT NULL,
+    message_id      VARCHAR NOT NULL,
+    attempt         INTEGER NOT NULL,    -- 1, 2, ...
+    event           VARCHAR NOT NULL,    -- started | ended
+    outcome         VARCHAR,             -- sent | retry | failed
+    error           VARCHAR,
+    duration_ms     INTEGER,
+    next_attempt_at TIMESTAMP
+);
+
+-- Not part of the log (rows are deleted): the bot_token of each tg_bot message whose delivery
+-- has not ended, sealed with the data dir's key (relay/core/secretbox.py), never readable.
+CREATE TABLE IF NOT EXISTS sealed_bot_tokens (
+    message_id VARCHAR NOT NULL,
+    sealed     BLOB NOT NULL
+);

@@ -142,6 +142,8 @@ def message_request(body, header_key: str | None, region: str) -> MessageRequest
     subject = _optional_str(body, "subject", MAX_SUBJECT)
     if channel == "email" and (subject is None or not subject.strip()):
         raise bad_request("subject", "'subject' is required for email", "required")
+    if subject is not None and ("\r" in subject or "\n" in subject):
+        raise bad_request("subject", "'subject' must be a single line")
     bot_token = None
     if channel == "tg_bot":
         bot_token = _required_str(body, "bot_token", 200)

@@ -22,15 +22,18 @@ class MessagesHandler(BaseHandler):
             raise ApiError(404, "unknown_phone", f"no phone '{request.phone_id}' is configured",
                            "phone_id")
         accepted = await self.store.write(AcceptMessage(request, self.client_id,
-                                                        self.key.key_id))
+                                                        self.key.key_id, self.relay.secret_box))
         answer = {"success": True, "message_id": accepted.message_id,
                   "idempotency_key": request.idempotency_key}
         if accepted.duplicate:
             status = await self.store.read(queries.message_status, accepted.message_id)
             self.reply(200, {**answer, "duplicate": True, "status": status})
         else:
+            # With sync_delivery_ms, an email or tg_bot delivery that ends in time is answered
+            # with its outcome (status sent or failed) instead of queued.
+            settled = await self.relay.senders.settled(accepted.message_id, request.channel)
             self.reply(202, {**answer, "status": "queued", **self.relay.devices.offline_notice(
-                request.phone_id, request.channel)})
+                request.phone_id, request.channel), **settled})
 
     async def get(self):
         for name in self.request.query_arguments:
@@ -122,7 +125,8 @@ ACCEPTED = {
                    "phone_offline": {"type": "boolean", "description":
                                      "the phone that delivers it has been offline longer than "
                                      "offline_after_seconds; the message waits for it"},
-                   "warning": {"type": "string"}},
+                   "warning": {"type": "string"},
+                   "last_error": NULLABLE_STRING, "delivered_at": TIME},
 }
 OPENAPI_SCHEMAS = {"Message": MESSAGE, "SendMessage": SEND, "Accepted": ACCEPTED}
 OPENAPI_PATHS = {

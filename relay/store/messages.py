@@ -6,6 +6,7 @@ from relay.core.ids import message_id
 from relay.core.timefmt import utcnow
 from relay.core.validate import MessageRequest, differing_field
 from relay.store.callbacks import stage_message_callback, status_callback_id
+from relay.store.sending import stage_bot_token
 from relay.store.state import IdempotencyEntry
 from relay.store.writer import Operation
 
@@ -21,6 +22,7 @@ class AcceptMessage(Operation):
     request: MessageRequest
     client_id: str
     key_id: str
+    secret_box: object = None        # seals a tg_bot message's bot_token (relay.secret_box)
 
     def stage(self, batch):
         request, state = self.request, batch.state
@@ -52,6 +54,9 @@ class AcceptMessage(Operation):
             "fingerprint": fingerprint})
         if callback_id is not None:
             stage_message_callback(batch, entry.message_id, callback_id)
+        if request.bot_token is not None:
+            stage_bot_token(batch, entry.message_id,
+                            self.secret_box.seal(request.bot_token, entry.message_id))
         if request.idempotency_key is not None:
             claimed[slot] = entry
 
