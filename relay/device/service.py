@@ -10,6 +10,7 @@ import logging
 
 import tornado.ioloop
 
+from relay.core.errors import StorageUnavailable
 from relay.core.routing import phone_delivers
 from relay.core.timefmt import iso, utcnow
 from relay.device import protocol, tokens
@@ -148,8 +149,10 @@ class DeviceService:
 
     def _recorded(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("could not record a device event: %s", task.exception())
+        error = None if task.cancelled() else task.exception()
+        if error is not None:   # StorageUnavailable when stopping: the event is just lost
+            log.log(logging.DEBUG if isinstance(error, StorageUnavailable) else logging.WARNING,
+                    "could not record a device event: %s", error)
 
     # -- what the API shows ----------------------------------------------------------------
     def offline(self, phone_id: str) -> bool:
