@@ -191,3 +191,12 @@ def test_bad_webhook_settings_stop_the_relay_with_a_clear_error(relay_process, e
     process = relay_process(env)
     result = process.cli("keys", "list", check=False)
     assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+async def test_a_client_has_at_most_100_callbacks(hooks):
+    for n in range(100):
+        await register(hooks.client, f"http://127.0.0.1:9/hook{n}")
+    status, body = await hooks.client.post(CALLBACKS, {"callback_url": "http://127.0.0.1:9/x"})
+    assert (status, body["error"]["code"], body["error"]["field"]) == (
+        409, "too_many_callbacks", "callback_url")
+    await register(hooks.client, "http://127.0.0.1:9/hook7", active=False)   # replacing is fine

@@ -13,6 +13,7 @@ from relay.webhooks.definition import CallbackSpec
 from relay.webhooks.state import Callback, DueDelivery
 
 QUEUED = "webhook.queued"     # bus topic: a delivery became due; wakes the dispatcher
+MAX_CALLBACKS = 100           # per client
 
 
 def describe(callback: Callback) -> dict:
@@ -47,6 +48,9 @@ class RegisterCallback(Operation):
         claimed = batch.pending.setdefault("callback_urls", {})
         callback_id = claimed.get(slot) or batch.state.webhooks.by_url.get(slot)
         created = callback_id is None
+        if created and len(batch.state.webhooks.client_callbacks(self.client_id)) >= MAX_CALLBACKS:
+            raise ApiError(409, "too_many_callbacks", f"a client has at most {MAX_CALLBACKS} "
+                           "callbacks; delete one first", "callback_url")
         callback_id = callback_id or random_id("cb_", 10)
         claimed[slot] = callback_id
         secret = signing.new_secret()

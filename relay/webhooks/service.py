@@ -83,20 +83,27 @@ class WebhookService:
                 pass
 
     def _start_due(self) -> float:
-        """Starts the due deliveries there is room for; returns seconds until the next."""
+        """Starts the due deliveries there is room for, oldest first; returns the seconds
+        until the next one comes due. One pass over the due ones: only the ready are sorted."""
         now = utcnow()
-        pending = sorted((d for d in list(self.webhooks.due.values())
-                          if d.delivery_id not in self._in_flight), key=lambda d: d.next_at)
-        for due in pending:
-            if due.next_at > now:
-                return min(IDLE_S, max(0.01, (due.next_at - now).total_seconds()))
+        ready, soonest = [], None
+        for due in list(self.webhooks.due.values()):
+            if due.delivery_id in self._in_flight:
+                continue
+            if due.next_at <= now:
+                ready.append(due)
+            elif soonest is None or due.next_at < soonest:
+                soonest = due.next_at
+        for due in sorted(ready, key=lambda d: d.next_at):
             if len(self._in_flight) >= self.concurrency:
                 break
             if self._per_callback[due.callback_id] < PER_CALLBACK:
                 self._in_flight.add(due.delivery_id)
                 self._per_callback[due.callback_id] += 1
                 self._spawn(self._try(due))
-        return IDLE_S
+        if soonest is None:
+            return IDLE_S
+        return min(IDLE_S, max(0.01, (soonest - now).total_seconds()))
 
     async def _try(self, due) -> None:
         try:
