@@ -15,6 +15,7 @@ from relay.config import ConfigError
 from relay.core.routing import phone_delivers
 from relay.core.secretbox import SecretUnreadable
 from relay.core.timefmt import iso, utcnow
+from relay.loops import call_on_loop
 from relay.senders.email import EmailSender
 from relay.senders.policy import Outcome, RetryPolicy, permanent, transient
 from relay.senders.telegram import TelegramSender
@@ -38,7 +39,6 @@ def start_senders(relay) -> "SendService | None":
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        senders["tg_bot"].close()
         return None
     return SendService(relay, senders)
 
@@ -70,16 +70,7 @@ class SendService:
     def close(self) -> None:
         """Stops every attempt (a cut one is made again after the next start): on the IOLoop's
         thread, or scheduled there when called from another thread."""
-        if self.loop.is_closed():
-            return
-        try:
-            on_loop = asyncio.get_running_loop() is self.loop
-        except RuntimeError:
-            on_loop = False
-        if on_loop:
-            self._stop()
-        else:
-            self.loop.call_soon_threadsafe(self._stop)
+        call_on_loop(self.loop, self._stop)
 
     def _stop(self) -> None:
         for task in list(self._tasks):

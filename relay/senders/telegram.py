@@ -29,16 +29,20 @@ class TelegramSender:
     def __init__(self, settings):
         self.base = _api_base(settings.telegram_api_base)
         self.timeout = float(settings.telegram_timeout_seconds)
-        self.http = tornado.simple_httpclient.SimpleAsyncHTTPClient(
-            force_instance=True, max_clients=settings.telegram_concurrency)
+        self.max_clients = settings.telegram_concurrency
+        self._http = None            # made on the IOLoop, at the first message
 
     def close(self) -> None:
-        self.http.close()
+        if self._http is not None:
+            self._http.close()
 
     async def send(self, message: dict, token: str) -> Outcome:
+        if self._http is None:
+            self._http = tornado.simple_httpclient.SimpleAsyncHTTPClient(
+                force_instance=True, max_clients=self.max_clients)
         body = json.dumps({"chat_id": message["to"], "text": message["text"]})
         try:
-            response = await self.http.fetch(
+            response = await self._http.fetch(
                 f"{self.base}/bot{token}/sendMessage", method="POST", body=body,
                 headers={"Content-Type": "application/json"}, raise_error=False,
                 connect_timeout=self.timeout, request_timeout=self.timeout)
