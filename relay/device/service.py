@@ -15,6 +15,7 @@ from relay.core.routing import phone_delivers
 from relay.core.timefmt import iso, utcnow
 from relay.device import protocol, tokens
 from relay.device.dispatcher import Dispatcher
+from relay.loops import call_on_loop
 from relay.store import deliveries
 from relay.store.state import TERMINAL
 
@@ -67,17 +68,7 @@ class DeviceService:
     def close(self) -> None:
         """Stops the sweep and closes every socket (1001): on the IOLoop's thread, or scheduled
         there when called from another thread."""
-        loop = self.loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            on_loop = asyncio.get_running_loop() is loop
-        except RuntimeError:
-            on_loop = False
-        if on_loop:
-            self._shut_down()
-        else:
-            loop.call_soon_threadsafe(self._shut_down)
+        call_on_loop(self.loop, self._shut_down)
 
     def _shut_down(self) -> None:
         if self._sweeper is not None:
