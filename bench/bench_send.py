@@ -89,7 +89,8 @@ def main() -> None:
         servers = [
             subprocess.Popen([sys.executable, str(HERE / "baseline_server.py"), str(base_port)]),
             subprocess.Popen([sys.executable, "-m", "relay", "serve", "--data-dir", data_dir,
-                              "--port", str(relay_port)], stdout=subprocess.DEVNULL)]
+                              "--port", str(relay_port)], stdout=subprocess.DEVNULL,
+                             env={**os.environ, "RELAY_RATE_LIMIT": "0"})]
         try:
             wait_until_up(f"http://127.0.0.1:{relay_port}/health")
             base_url, relay_url = f"http://127.0.0.1:{base_port}", f"http://127.0.0.1:{relay_port}"

@@ -9,9 +9,12 @@ import tornado.web
 from relay.bus import Bus
 from relay.config import Settings
 from relay.core.secretbox import SecretBox
+from relay.diskspace import DiskGuard
 from relay.device.service import DeviceService
 from relay.handlers import FEATURES
 from relay.handlers.base import NotFoundHandler
+from relay.limits import TokenBuckets
+from relay.logs import log_request
 from relay.senders.service import start_senders
 from relay.store.database import Store
 from relay.webhooks.service import start_webhooks
@@ -42,6 +45,10 @@ class Relay:
                            readers=settings.reader_threads, on_commit=self.bus.from_writer)
         self.state = self.store.state
         self.online_phones: set[str] = set()   # phone ids with a live websocket
+        self.request_limits = TokenBuckets(settings.rate_limit, settings.rate_burst)
+        self.auth_failures = TokenBuckets(settings.auth_failures_per_minute / 60,
+                                          settings.auth_failures_per_minute)
+        self.disk = DiskGuard(settings.data_dir, settings.min_free_disk_mb)
         self.webhooks = start_webhooks(self)    # webhook deliveries (on a loop; else None)
         self.devices = DeviceService(self)      # phone sockets, dispatch, expiry (on a loop)
         self.secret_box = SecretBox.for_data_dir(settings.data_dir)   # bot tokens at rest
@@ -68,6 +75,7 @@ def make_app(settings: Settings, relay: Relay | None = None) -> tornado.web.Appl
         default_handler_class=NotFoundHandler,
         default_handler_args={"relay": relay},
         compress_response=False,
+        log_function=log_request,
     )
     app.relay = relay
     return app

@@ -61,6 +61,14 @@ SETTINGS = (
                                             "their inbound event counts as its reply"),
     Setting("query_timeout_ms", int, 10000, "an analytics query running longer is stopped (422)"),
     Setting("query_max_rows", int, 100000, "rows an analytics export may hold (more: 422)"),
+    Setting("rate_limit", int, 50, "requests a second per client key (token bucket); 0: off"),
+    Setting("rate_burst", int, 100, "requests a client key may send at once above the rate"),
+    Setting("auth_failures_per_minute", int, 30, "failed authentications an address may make "
+                                                 "a minute before it gets 429"),
+    Setting("min_free_disk_mb", int, 64, "below this much free disk in the data dir, writes "
+                                         "get 503"),
+    Setting("tls_cert", str, "", "PEM certificate chain: serve HTTPS (TLS 1.2 and up)"),
+    Setting("tls_key", str, "", "PEM private key for tls_cert"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -102,10 +110,17 @@ class Settings:
     reply_window_hours: int
     query_timeout_ms: int
     query_max_rows: int
+    rate_limit: int
+    rate_burst: int
+    auth_failures_per_minute: int
+    min_free_disk_mb: int
+    tls_cert: str
+    tls_key: str
 
     @property
     def url(self) -> str:
-        return self.public_url or f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls_cert else "http"
+        return self.public_url or f"{scheme}://{self.host}:{self.port}"
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **changes)

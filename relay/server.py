@@ -4,13 +4,15 @@ import json
 import logging
 import os
 import signal
+import ssl
 import sys
 
 import tornado.httpserver
 import tornado.ioloop
 
 from relay.app import Relay, make_app
-from relay.config import Settings
+from relay.config import ConfigError, Settings
+from relay.logs import setup as setup_logging
 from relay.store.keys import LogKeyUse
 from relay.store.maintenance import ForgetIdempotencyKeys
 
@@ -25,7 +27,22 @@ def admin_url(settings: Settings) -> str:
     host = settings.host
     if host in ("0.0.0.0", "", "::"):
         host = "127.0.0.1"
-    return f"http://{host}:{settings.port}"
+    scheme = "https" if settings.tls_cert else "http"
+    return f"{scheme}://{host}:{settings.port}"
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if not settings.tls_cert and not settings.tls_key:
+        return None
+    if not (settings.tls_cert and settings.tls_key):
+        raise ConfigError("tls_cert and tls_key go together")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(f"cannot load the TLS certificate or key: {error}") from None
+    return context
 
 
 class Server:
@@ -33,7 +50,8 @@ class Server:
         self.settings = settings
         self.relay = Relay(settings)
         self.app = make_app(settings, self.relay)
-        self.http = tornado.httpserver.HTTPServer(self.app, max_body_size=MAX_BODY)
+        self.http = tornado.httpserver.HTTPServer(self.app, max_body_size=MAX_BODY,
+                                                  ssl_options=tls_context(settings))
         self._stopped = asyncio.Event()
 
     def _housekeeping(self) -> None:
@@ -67,6 +85,7 @@ def serve(settings: Settings) -> int:
     # Short GIL switch interval: the writer and reader threads wait on the GIL behind a busy
     # IOLoop for up to this long at every DuckDB call (5 ms default made commits take 60 ms).
     sys.setswitchinterval(0.0005)
+    setup_logging(settings.log_level)
 
     async def main():
         await Server(settings).run()   # built inside the loop: the Relay's bus attaches to it

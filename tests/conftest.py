@@ -3,6 +3,7 @@ small JSON client over Tornado's AsyncHTTPClient."""
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -76,7 +77,10 @@ class RunningRelay:
 
 
 def make_settings(data_dir, **overrides) -> config.Settings:
-    return config.load({"data_dir": str(data_dir)}, environ={}).replace(**overrides)
+    """Default settings, but with the per-key rate limit off: tests send in bursts.
+    tests/test_limits.py covers the limit itself."""
+    return config.load({"data_dir": str(data_dir)}, environ={}).replace(
+        **{"rate_limit": 0, **overrides})
 
 
 async def start_relay(settings) -> RunningRelay:
@@ -133,7 +137,7 @@ class RelayProcess:
     def __init__(self, data_dir, port: int, env: dict | None = None):
         self.data_dir, self.port = data_dir, port
         self.url = f"http://127.0.0.1:{port}"
-        self.env = {**os.environ, **(env or {})}
+        self.env = {**os.environ, "RELAY_RATE_LIMIT": "0", **(env or {})}
         self.proc = None
 
     def cli(self, *args, check=True) -> subprocess.CompletedProcess:
@@ -144,33 +148,43 @@ class RelayProcess:
             raise AssertionError(f"relay {' '.join(args)} failed: {result.stderr}")
         return result
 
+    @property
+    def log_path(self):
+        return self.data_dir.parent / f"{self.data_dir.name}-{self.port}.log"
+
+    def log_text(self) -> str:
+        """What the relay printed (JSON lines), through all its starts."""
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
     def start(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "relay", "serve", "--data-dir", str(self.data_dir),
-             "--port", str(self.port)], env=self.env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
+        # Output goes to a file: the relay logs every request, and an unread pipe would fill
+        # and block it.
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "relay", "serve", "--data-dir", str(self.data_dir),
+                 "--port", str(self.port)], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        scheme_url = self.url
+        context = ssl._create_unverified_context() if scheme_url.startswith("https") else None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1) as response:
+                with urllib.request.urlopen(scheme_url + "/health", timeout=1,
+                                            context=context) as response:
                     if response.status == 200:
                         return self
             except OSError:
                 if self.proc.poll() is not None:
-                    raise AssertionError("relay exited: " + self.proc.stdout.read())
+                    raise AssertionError("relay exited: " + self.log_text())
                 time.sleep(0.1)
         raise AssertionError("relay did not start")
 
     def kill(self):
         self.proc.kill()
         self.proc.wait()
-        self.proc.stdout.close()
 
     def stop(self) -> int:
         self.proc.terminate()
-        code = self.proc.wait(timeout=30)
-        self.proc.stdout.close()
-        return code
+        return self.proc.wait(timeout=30)
 
 
 @pytest.fixture

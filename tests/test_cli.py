@@ -55,7 +55,6 @@ def test_sigterm_stops_cleanly_and_keeps_everything(tmp_path):
                                   "text": str(i)})[1]["message_id"] for i in range(5)]
     relay.proc.send_signal(signal.SIGTERM)
     assert relay.proc.wait(timeout=10) == 0
-    relay.proc.stdout.close()
     relay.start()
     try:
         request = urllib.request.Request(relay.url + "/api/v1/messages",

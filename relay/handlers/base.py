@@ -2,14 +2,19 @@
 import hmac
 import json
 import logging
+import re
+import secrets
 
 import tornado.web
 
 from relay.core import apikeys
 from relay.core.errors import ApiError, StorageUnavailable
+from relay.limits import retry_after
 
 log = logging.getLogger("relay.http")
 MAX_JSON_BODY = 64 * 1024
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type",
                429: "rate_limited", 503: "unavailable"}
@@ -38,10 +43,33 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
 
     def prepare(self):
+        given = self.request.headers.get("X-Request-Id", "")
+        self.request_id = given if REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+        self.set_header("X-Request-Id", self.request_id)
+        if self.auth is None:
+            return
+        self._refuse_repeated_failures()
         if self.auth == "client":
             self.key = self._client_key()
+            wait = self.relay.request_limits.take(self.key.key_id)
+            if wait:
+                raise ApiError(429, "rate_limited", "too many requests for this key",
+                               headers={"Retry-After": retry_after(wait)})
         elif self.auth == "admin":
             self._check_admin()
+        if self.request.method in WRITE_METHODS and not self.relay.disk.ok():
+            raise ApiError(503, "disk_full", "free disk space is below the configured minimum; "
+                           "the relay accepts no writes until space is freed")
+
+    def _refuse_repeated_failures(self):
+        wait = self.relay.auth_failures.would_wait(self.request.remote_ip)
+        if wait:
+            raise ApiError(429, "too_many_failures", "too many failed authentications from "
+                           "this address", headers={"Retry-After": retry_after(wait)})
+
+    def _auth_failed(self, code: str, message: str, **kw) -> ApiError:
+        self.relay.auth_failures.take(self.request.remote_ip)
+        return ApiError(401, code, message, **kw)
 
     def _bearer(self) -> str | None:
         header = self.request.headers.get("Authorization", "")
@@ -51,21 +79,21 @@ class BaseHandler(tornado.web.RequestHandler):
     def _client_key(self):
         token = self._bearer()
         if token is None:
-            raise ApiError(401, "missing_key", "send the client key as 'Authorization: Bearer "
-                           "<key>'", headers={"WWW-Authenticate": "Bearer"})
+            raise self._auth_failed("missing_key", "send the client key as 'Authorization: "
+                                    "Bearer <key>'", headers={"WWW-Authenticate": "Bearer"})
         record = self.relay.state.key_for(apikeys.key_hash(token)) if apikeys.well_formed(
             token) else None
         if record is None:
-            raise ApiError(401, "invalid_key", "the key is unknown, revoked or expired",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise self._auth_failed("invalid_key", "the key is unknown, revoked or expired",
+                                    headers={"WWW-Authenticate": "Bearer"})
         self.relay.state.note_key_use(record)
         return record
 
     def _check_admin(self):
         token = self._bearer() or ""
         if not hmac.compare_digest(token.encode(), self.relay.admin_token.encode()):
-            raise ApiError(401, "invalid_admin_token", "this endpoint needs the admin token "
-                           "from the data dir")
+            raise self._auth_failed("invalid_admin_token", "this endpoint needs the admin "
+                                    "token from the data dir")
 
     @property
     def client_id(self) -> str:
@@ -101,6 +129,8 @@ class BaseHandler(tornado.web.RequestHandler):
                              reason if status_code < 500 else "internal error")
         for name, value in error.headers.items():
             self.set_header(name, value)
+        if getattr(self, "request_id", None):       # send_error cleared the headers
+            self.set_header("X-Request-Id", self.request_id)
         self.set_status(error.status)
         self.set_default_headers()
         self.finish(json.dumps(error.body()))

@@ -1,14 +1,21 @@
-"""GET /health: no auth; 503 when the database cannot be written."""
+"""Health for people and orchestrators, no auth: /health (the summary), /livez (the IOLoop
+answers) and /readyz (the relay can accept writes)."""
 import relay
 from relay.handlers.base import BaseHandler
 from relay.handlers.openapi import json_response
+
+
+def database_writable(relay) -> bool:
+    """The writer thread runs and its last commit succeeded (the schema is applied before the
+    relay serves at all)."""
+    return relay.store.writer.healthy and relay.store.writer.alive
 
 
 class HealthHandler(BaseHandler):
     auth = None
 
     def get(self):
-        writable = self.store.writer.healthy and self.store.writer.alive
+        writable = database_writable(self.relay)
         self.reply(200 if writable else 503, {
             "success": writable,
             "status": "ok" if writable else "degraded",
@@ -20,7 +27,26 @@ class HealthHandler(BaseHandler):
         })
 
 
-ROUTES = [(r"/health", HealthHandler)]
+class LiveHandler(BaseHandler):
+    auth = None
+
+    def get(self):
+        self.reply(200, {"success": True, "status": "live"})
+
+
+class ReadyHandler(BaseHandler):
+    auth = None
+
+    def get(self):
+        checks = {"database_writable": database_writable(self.relay),
+                  "schema_applied": True,
+                  "disk_space": self.relay.disk.ok()}
+        ready = all(checks.values())
+        self.reply(200 if ready else 503, {"success": ready, "ready": ready, "checks": checks,
+                                           "free_disk_mb": self.relay.disk.free_bytes >> 20})
+
+
+ROUTES = [(r"/health", HealthHandler), (r"/livez", LiveHandler), (r"/readyz", ReadyHandler)]
 OPENAPI_PATHS = {"/health": {"get": {
     "summary": "Health: database state, version, queue depth, phones online", "security": [],
     "responses": {code: json_response(text, {
@@ -32,3 +58,16 @@ OPENAPI_PATHS = {"/health": {"get": {
                        "phones_configured": {"type": "integer"}}})
         for code, text in (("200", "the relay can accept messages"),
                            ("503", "the database cannot be written"))}}}}
+OPENAPI_PATHS["/livez"] = {"get": {
+    "summary": "Liveness: the event loop answers", "security": [],
+    "responses": {"200": json_response("live", {"type": "object", "required": ["success"]})}}}
+OPENAPI_PATHS["/readyz"] = {"get": {
+    "summary": "Readiness: database writable, schema applied, disk space above the minimum",
+    "security": [],
+    "responses": {code: json_response(text, {
+        "type": "object", "required": ["success", "ready", "checks"],
+        "properties": {"success": {"type": "boolean"}, "ready": {"type": "boolean"},
+                       "checks": {"type": "object",
+                                  "additionalProperties": {"type": "boolean"}},
+                       "free_disk_mb": {"type": "integer"}}})
+        for code, text in (("200", "ready"), ("503", "not ready: see checks"))}}}
