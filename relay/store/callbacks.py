@@ -12,7 +12,7 @@ from relay.webhooks import schedule, signing
 from relay.webhooks.definition import CallbackSpec
 from relay.webhooks.state import Callback, DueDelivery
 
-QUEUED = "webhook.queued"     # bus topic: a delivery became due; wakes the dispatcher
+QUEUED = "webhook.queued"     # bus topic: a delivery is due at next_at; wakes the service
 MAX_CALLBACKS = 100           # per client
 
 
@@ -91,7 +91,7 @@ def _enqueue(batch: Batch, callback: Callback, kind: str, subject_id: str, body:
         "subject_id": subject_id, "payload": payload})
     due = DueDelivery(delivery_id, callback.callback_id, payload, now, 0, 0, now)
     batch.after_commit(lambda: batch.state.webhooks.due.__setitem__(delivery_id, due))
-    batch.publish(QUEUED, {"delivery_id": delivery_id})
+    batch.publish(QUEUED, {"delivery_id": delivery_id, "next_at": now})
 
 
 def stage_inbound_deliveries(batch: Batch, row: dict, payload: dict) -> None:
@@ -210,5 +210,5 @@ class Redeliver(Operation):
         due = DueDelivery(delivery["delivery_id"], callback.callback_id, delivery["payload"],
                           row["recorded_at"], delivery["attempts"], 0, row["recorded_at"])
         batch.after_commit(lambda: webhooks.due.__setitem__(due.delivery_id, due))
-        batch.publish(QUEUED, {"delivery_id": due.delivery_id})
+        batch.publish(QUEUED, {"delivery_id": due.delivery_id, "next_at": due.next_at})
         return due.delivery_id

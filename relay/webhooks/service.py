@@ -22,6 +22,7 @@ from relay.loops import call_on_loop
 from relay.store.callbacks import QUEUED, CancelDelivery, RecordAttempt
 from relay.webhooks import schedule, signing
 from relay.webhooks.addresses import AddressPolicy, GuardedResolver, parse_networks
+from relay.webhooks.timetable import Timetable
 
 log = logging.getLogger("relay.webhooks")
 PER_CALLBACK = 4             # tries in flight to one callback at once
@@ -60,11 +61,14 @@ class WebhookService:
         self._per_callback: collections.Counter = collections.Counter()
         self._tasks: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
+        self._timetable = Timetable()
+        for due in list(self.webhooks.due.values()):
+            self._timetable.add(due.next_at, due.delivery_id)
         self._http = tornado.simple_httpclient.SimpleAsyncHTTPClient(
             force_instance=True, max_clients=self.concurrency,
             resolver=GuardedResolver(policy=policy))
         self.loop = asyncio.get_running_loop()
-        relay.bus.subscribe(QUEUED, lambda _payload: self._wake.set())
+        relay.bus.subscribe(QUEUED, self._queued)
         self._main = self._spawn(self._run())
 
     def _spawn(self, coroutine) -> asyncio.Task:
@@ -72,6 +76,10 @@ class WebhookService:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def _queued(self, payload: dict) -> None:
+        self._timetable.add(payload["next_at"], payload["delivery_id"])
+        self._wake.set()
 
     async def _run(self) -> None:
         while True:
@@ -84,42 +92,51 @@ class WebhookService:
 
     def _start_due(self) -> float:
         """Starts the due deliveries there is room for, oldest first; returns the seconds
-        until the next one comes due. One pass over the due ones: only the ready are sorted."""
+        until the next one comes due."""
         now = utcnow()
-        ready, soonest = [], None
-        for due in list(self.webhooks.due.values()):
-            if due.delivery_id in self._in_flight:
-                continue
-            if due.next_at <= now:
-                ready.append(due)
-            elif soonest is None or due.next_at < soonest:
-                soonest = due.next_at
-        for due in sorted(ready, key=lambda d: d.next_at):
-            if len(self._in_flight) >= self.concurrency:
+        while len(self._in_flight) < self.concurrency:
+            delivery_id = self._timetable.pop_ready(now)
+            if delivery_id is None:
                 break
-            if self._per_callback[due.callback_id] < PER_CALLBACK:
-                self._in_flight.add(due.delivery_id)
+            due = self.webhooks.due.get(delivery_id)
+            if due is None or delivery_id in self._in_flight:
+                continue          # ended, or running: its outcome reschedules it
+            if due.next_at > now:
+                self._timetable.add(due.next_at, delivery_id)    # rescheduled meanwhile
+            elif self._per_callback[due.callback_id] >= PER_CALLBACK:
+                self._timetable.park(due.callback_id, delivery_id)
+            else:
+                self._in_flight.add(delivery_id)
                 self._per_callback[due.callback_id] += 1
                 self._spawn(self._try(due))
-        if soonest is None:
-            return IDLE_S
-        return min(IDLE_S, max(0.01, (soonest - now).total_seconds()))
+        wait = self._timetable.seconds_until_next(now)
+        return IDLE_S if wait is None else min(IDLE_S, max(0.01, wait))
 
     async def _try(self, due) -> None:
         try:
-            await self.relay.store.write(await self._attempt(due))
+            next_at = await self.relay.store.write(await self._attempt(due))
         except StorageUnavailable as error:
             log.warning("could not record webhook %s: %s", due.delivery_id, error)
-            await asyncio.sleep(STORE_PAUSE_S)
+            next_at = await self._pause()
         except Exception:
             log.exception("webhook %s: recording the try failed", due.delivery_id)
-            await asyncio.sleep(STORE_PAUSE_S)
+            next_at = await self._pause()
         finally:
             self._in_flight.discard(due.delivery_id)
             self._per_callback[due.callback_id] -= 1
             if self._per_callback[due.callback_id] <= 0:
                 del self._per_callback[due.callback_id]
+            self._timetable.unpark(due.callback_id, utcnow())
             self._wake.set()
+        if next_at is not None:
+            self._timetable.add(next_at, due.delivery_id)
+
+    @staticmethod
+    async def _pause():
+        """The try was not recorded, so the delivery is still due: wait before the next one
+        rather than hammer the receiver while the store fails."""
+        await asyncio.sleep(STORE_PAUSE_S)
+        return utcnow()
 
     async def _attempt(self, due):
         """POSTs the delivery once; returns the operation that records what happened."""

@@ -1,0 +1,165 @@
+"""Webhooks under load, each figure against a baseline measured in the same run:
+
+1. The outbox's cost: inbound events recorded per second with three matching callbacks (three
+   outbox rows committed with each event) against none; and the rate while delivering.
+2. Delivery: webhooks delivered per second and latency from the event's commit to its arrival
+   at a receiver (p50, p99), against a bare client POSTing the same bodies to the same receiver
+   with the same concurrency (no log, no signing: the ceiling).
+
+    python bench/bench_webhooks.py [--events 2000] [--concurrency 16]
+
+The receiver is a separate process on loopback; everything stops by itself."""
+import argparse
+import asyncio
+import json
+import pathlib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import tornado.httpclient
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from relay.app import Relay  # noqa: E402
+from relay.config import load  # noqa: E402
+from relay.core.inbound import inbound_event  # noqa: E402
+from relay.store.callbacks import RegisterCallback  # noqa: E402
+from relay.store.inbound import RecordInbound  # noqa: E402
+from relay.webhooks.definition import callback_spec  # noqa: E402
+
+RECEIVER = """
+import sys, time, tornado.ioloop, tornado.web
+arrivals = open(sys.argv[2], "w", buffering=1)
+class Hook(tornado.web.RequestHandler):
+    def post(self):
+        arrivals.write(f"{time.time()} {self.request.headers.get('webhook-id', '-')}\\n")
+        self.finish("ok")
+tornado.web.Application([(r"/.*", Hook)]).listen(int(sys.argv[1]), "127.0.0.1")
+tornado.ioloop.IOLoop.current().start()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def event(n: int, run: str):
+    return inbound_event({"event_id": f"{run}-{n}", "channel": "sms", "contact": "+12025550143",
+                          "text": f"bench {n}", "occurred_at": "2026-11-26T10:00:00Z"}, "US")
+
+
+async def record(relay, events: int, run: str, parallel: int = 64) -> tuple[float, dict]:
+    """Records the events from `parallel` concurrent writers; events/s and commit times."""
+    committed: dict[str, float] = {}
+    queue = iter(range(events))
+
+    async def worker():
+        for n in queue:
+            recorded = await relay.store.write(RecordInbound("phone_main", event(n, run)))
+            committed[recorded.event_id] = time.time()
+    started = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(parallel)])
+    return events / (time.perf_counter() - started), committed
+
+
+async def wait_for_lines(path: pathlib.Path, count: int, timeout: float = 120) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while len(lines := path.read_text().splitlines()) < count:
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    return lines
+
+
+async def bare_client(url: str, bodies: list[bytes], concurrency: int) -> float:
+    http = tornado.httpclient.AsyncHTTPClient(force_instance=True, max_clients=concurrency)
+    queue = iter(bodies)
+
+    async def worker():
+        for body in queue:
+            await http.fetch(url, method="POST", body=body,
+                             headers={"Content-Type": "application/json"})
+    started = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(concurrency)])
+    http.close()
+    return len(bodies) / (time.perf_counter() - started)
+
+
+async def register(relay, port: int, names) -> list[str]:
+    return [(await relay.store.write(RegisterCallback("bench", callback_spec(
+        {"callback_url": f"http://127.0.0.1:{port}/{name}"}))))["id"] for name in names]
+
+
+async def outbox_cost(settings, events: int) -> None:
+    """Recording only: this relay's webhook service is stopped, so nothing competes."""
+    relay = Relay(settings)
+    relay.webhooks.close()
+    try:
+        bare_rate, _ = await record(relay, events, "bare")
+        await register(relay, 9, ("a", "b", "c"))
+        outbox_rate, _ = await record(relay, events, "outbox")
+    finally:
+        relay.close()
+    print(f"inbound events recorded/s: {bare_rate:.0f} without callbacks, {outbox_rate:.0f} "
+          f"with 3 matching ones (3 outbox rows each; ratio {outbox_rate / bare_rate:.2f})")
+
+
+async def delivery(settings, events: int, port: int, arrivals: pathlib.Path,
+                   concurrency: int) -> None:
+    relay = Relay(settings)
+    try:
+        main_id, *_ = await register(relay, port, ("main", "a", "b"))
+        recording_rate, committed = await record(relay, events, "hooks")
+        total = 3 * events
+        started = time.time()
+        lines = await wait_for_lines(arrivals, total)
+        if len(lines) < total:
+            raise SystemExit(f"only {len(lines)} of {total} arrived")
+        delivered = [line.split() for line in lines[:total]]
+        elapsed = max(float(at) for at, _ in delivered) - started
+        ids = dict(relay.store.read_sync(lambda cur: cur.execute(
+            "SELECT delivery_id, subject_id FROM webhook_deliveries WHERE callback_id = ?",
+            [main_id]).fetchall()))
+    finally:
+        relay.close()
+    latencies = sorted((float(at) - committed[ids[wid]]) * 1000
+                       for at, wid in delivered if wid in ids)
+    arrivals.write_text("")
+    bodies = [json.dumps({"type": "inbound", "n": n, "text": "bench"}).encode()
+              for n in range(total)]
+    ceiling = await bare_client(f"http://127.0.0.1:{port}/bare", bodies, concurrency)
+    rate = total / elapsed
+    print(f"while delivering: {recording_rate:.0f} inbound events recorded/s")
+    print(f"webhooks delivered/s: {rate:.0f} (bare client on the same receiver: "
+          f"{ceiling:.0f}, ratio {rate / ceiling:.2f}); commit-to-arrival latency of the "
+          f"{len(latencies)} deliveries to one callback: p50 {statistics.median(latencies):.0f}"
+          f" ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.0f} ms (a backlog: all "
+          "events are committed at once)")
+
+
+async def main(args) -> None:
+    work = pathlib.Path(tempfile.mkdtemp(prefix="relay-bench-webhooks-"))
+    port = free_port()
+    arrivals = work / "arrivals.txt"
+    receiver = subprocess.Popen([sys.executable, "-c", RECEIVER, str(port), str(arrivals)])
+    try:
+        def settings(name):
+            return load({"data_dir": str(work / name)}, environ={}).replace(
+                callback_allow_networks="127.0.0.0/8", callback_concurrency=args.concurrency)
+        await outbox_cost(settings("outbox"), args.events)
+        await delivery(settings("delivery"), args.events, port, arrivals, args.concurrency)
+    finally:
+        receiver.terminate()
+        receiver.wait()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    asyncio.run(main(parser.parse_args()))
