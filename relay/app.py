@@ -15,6 +15,7 @@ from relay.handlers import FEATURES
 from relay.handlers.base import NotFoundHandler
 from relay.limits import TokenBuckets
 from relay.logs import log_request
+from relay.metrics import Metrics
 from relay.senders.service import start_senders
 from relay.store.database import Store
 from relay.webhooks.service import start_webhooks
@@ -41,9 +42,11 @@ class Relay:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.admin_token = _admin_token(settings)
         self.bus = Bus()
+        self.metrics = None
         self.store = Store(settings.data_dir, dt.timedelta(days=settings.idempotency_days),
-                           readers=settings.reader_threads, on_commit=self.bus.from_writer)
+                           readers=settings.reader_threads, on_commit=self._committed)
         self.state = self.store.state
+        self.metrics = Metrics(self)
         self.online_phones: set[str] = set()   # phone ids with a live websocket
         self.request_limits = TokenBuckets(settings.rate_limit, settings.rate_burst)
         self.auth_failures = TokenBuckets(settings.auth_failures_per_minute / 60,
@@ -53,6 +56,17 @@ class Relay:
         self.devices = DeviceService(self)      # phone sockets, dispatch, expiry (on a loop)
         self.secret_box = SecretBox.for_data_dir(settings.data_dir)   # bot tokens at rest
         self.senders = start_senders(self)      # email and tg_bot delivery (on a loop)
+
+    def _committed(self, group_size: int, seconds: float, published: list) -> None:
+        """The writer's hook after each group commit (writer thread)."""
+        if self.metrics is not None:
+            self.metrics.observe_commit(group_size, seconds, published)
+        self.bus.from_writer(group_size, seconds, published)
+
+    def request_done(self, handler) -> None:
+        """Tornado's log_function: the access log line and the latency metric."""
+        log_request(handler)
+        self.metrics.observe_request(handler)
 
     def close(self) -> None:
         if self.webhooks is not None:
@@ -75,7 +89,7 @@ def make_app(settings: Settings, relay: Relay | None = None) -> tornado.web.Appl
         default_handler_class=NotFoundHandler,
         default_handler_args={"relay": relay},
         compress_response=False,
-        log_function=log_request,
+        log_function=relay.request_done,
     )
     app.relay = relay
     return app

@@ -69,6 +69,8 @@ SETTINGS = (
                                          "get 503"),
     Setting("tls_cert", str, "", "PEM certificate chain: serve HTTPS (TLS 1.2 and up)"),
     Setting("tls_key", str, "", "PEM private key for tls_cert"),
+    Setting("metrics_token", str, "", "bearer token for GET /metrics (the admin token works "
+                                      "too)"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -116,6 +118,7 @@ class Settings:
     min_free_disk_mb: int
     tls_cert: str
     tls_key: str
+    metrics_token: str
 
     @property
     def url(self) -> str:

@@ -140,3 +140,32 @@ def test_https_with_tls_1_2_and_up_and_json_logs(tmp_path):
     access = [entry for entry in logs if entry.get("request_id") == "tls-1"]
     assert access and access[0]["status"] == 202 and access[0]["path"] == "/api/v1/messages"
     assert "447911123456" not in output and client_key not in output and "hello" not in output
+
+
+async def test_metrics_need_a_token_and_carry_no_numbers(data_dir):
+    running = await start_relay(make_settings(data_dir, metrics_token="scrape-me"))
+    try:
+        created = await running.api.admin("keys.create", name="app")
+        await running.api.admin("phones.add", phone_id="phone_main")
+        for channel in ("sms", "wa"):
+            status, _ = await running.api.post("/api/v1/messages", sms(channel=channel),
+                                               key=created["key"])
+            assert status == 202
+        status, _ = await running.api.get("/metrics", key="wrong")
+        assert status == 401
+        response = await running.api.http.fetch(running.base_url + "/metrics",
+                                                headers={"Authorization": "Bearer scrape-me"})
+        text = response.body.decode()
+        assert response.headers["Content-Type"].startswith("text/plain")
+        assert 'relay_messages_accepted_total{channel="sms"} 1.0' in text
+        assert "relay_queue_depth 2.0" in text
+        assert 'relay_http_request_duration_seconds_count{method="POST",route="MessagesHandler",' \
+               'status="2xx"} 2.0' in text
+        assert "relay_commit_group_size_count" in text
+        assert "2025550143" not in text and created["key"] not in text
+        admin = await running.api.http.fetch(
+            running.base_url + "/metrics",
+            headers={"Authorization": f"Bearer {running.relay.admin_token}"})
+        assert admin.code == 200
+    finally:
+        await stop_relay(running)

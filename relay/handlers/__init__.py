@@ -2,7 +2,8 @@
 
 Each feature module has ROUTES [(pattern, handler)] and, if it is part of the public API,
 OPENAPI_PATHS {path: path item} for /api/v1/openapi.json."""
-from relay.handlers import (admin, callbacks, contacts, device, health, messages, openapi,
-                            phones, webchat)
+from relay.handlers import (admin, callbacks, contacts, device, health, messages, metrics,
+                            openapi, phones, webchat)
 
-FEATURES = (messages, health, admin, openapi, device, phones, callbacks, contacts, webchat)
+FEATURES = (messages, health, admin, openapi, device, phones, callbacks, contacts, webchat,
+            metrics)
