@@ -144,6 +144,13 @@ def _convert(setting: Setting, value, origin: str):
     raise ConfigError(f"{origin}: {setting.name} must be a {setting.type.__name__}")
 
 
+def _read_secret_file(path: str, origin: str) -> str:
+    try:
+        return pathlib.Path(path).read_text().strip()
+    except OSError as error:
+        raise ConfigError(f"{origin}: cannot read {path}: {error.strerror}") from None
+
+
 def load(flags: dict | None = None, environ=None) -> Settings:
     """flags: setting name -> value for the flags given on the command line (None: not given)."""
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
@@ -165,6 +172,9 @@ def load(flags: dict | None = None, environ=None) -> Settings:
             value, origin = flags[setting.name], "--" + setting.name.replace("_", "-")
         elif setting.env in environ:
             value, origin = environ[setting.env], setting.env
+        elif setting.env + "_FILE" in environ:      # secrets mounted as files (Docker, k8s)
+            origin = setting.env + "_FILE"
+            value = _read_secret_file(environ[origin], origin)
         elif setting.name in from_file:
             value, origin = from_file[setting.name], str(toml_path)
         else:

@@ -18,7 +18,7 @@ class RelayUnreachable(Exception):
     pass
 
 
-def _running_server(settings: Settings) -> dict | None:
+def running_server(settings: Settings) -> dict | None:
     path = settings.data_dir / SERVER_FILE
     try:
         server = json.loads(path.read_text())
@@ -28,16 +28,19 @@ def _running_server(settings: Settings) -> dict | None:
     return server
 
 
+def loopback_tls(url: str) -> ssl.SSLContext | None:
+    """The admin URL is always loopback; a relay serving TLS has a certificate for its public
+    name, not for 127.0.0.1, so on loopback the certificate is not checked."""
+    return ssl._create_unverified_context() if url.startswith("https://") else None
+
+
 def _remote(settings: Settings, url: str, name: str, params: dict) -> dict:
     token = (settings.data_dir / ADMIN_TOKEN_FILE).read_text().strip()
     request = urllib.request.Request(
         f"{url}/admin/v1/actions/{name}", data=json.dumps(params).encode(), method="POST",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    # The admin URL is always loopback; a relay serving TLS has a certificate for its public
-    # name, not for 127.0.0.1, so on loopback the certificate is not checked.
-    context = ssl._create_unverified_context() if url.startswith("https://") else None
     try:
-        with urllib.request.urlopen(request, timeout=30, context=context) as response:
+        with urllib.request.urlopen(request, timeout=30, context=loopback_tls(url)) as response:
             body = json.loads(response.read())
     except urllib.error.HTTPError as error:
         body = json.loads(error.read() or b"{}")
@@ -51,7 +54,7 @@ def _remote(settings: Settings, url: str, name: str, params: dict) -> dict:
 
 
 def call(settings: Settings, name: str, params: dict) -> dict:
-    server = _running_server(settings)
+    server = running_server(settings)
     if server is not None:
         return _remote(settings, server["url"], name, params)
     try:
