@@ -39,9 +39,12 @@ def test_cli_without_and_with_a_running_server(tmp_path):
         failed = relay.cli("phones", "remove", "ghost", check=False)
         assert failed.returncode == 1 and "unknown_phone" in failed.stderr
         relay.cli("keys", "revoke", "ops")
+        health = relay.cli("health")
+        assert json.loads(health.stdout)["ready"] is True
     finally:
         assert relay.stop() == 0
     assert not (tmp_path / "data" / "server.json").exists()
+    assert relay.cli("health", check=False).returncode == 1   # nothing runs there now
     keys = json.loads(relay.cli("keys", "list").stdout)["keys"]
     assert not any(k["active"] for k in keys)
 
