@@ -179,3 +179,17 @@ async def test_credentials_survive_a_restart(data_dir):
         assert status == 200
     finally:
         await stop_relay(relay)
+
+
+async def test_guessing_codes_is_limited_per_address(data_dir):
+    relay = await start_relay(make_settings(data_dir, auth_failures_per_minute=3))
+    try:
+        answers = [await relay.api.post("/api/v1/device/pair", {"pairing_code": "AAAA-BBBB-CCC"
+                                                                                + str(n)})
+                   for n in range(5)]
+        assert [status for status, _ in answers] == [401, 401, 401, 429, 429]
+        assert answers[-1][1]["error"]["code"] == "too_many_failures"
+        status, _ = await _refused(relay, "not-a-jwt")
+        assert status == 429
+    finally:
+        await stop_relay(relay)

@@ -1,6 +1,7 @@
 """The phone's side of the API: POST /api/v1/device/pair, POST /api/v1/device/token and the
 websocket /api/v1/device/ws (docs/device-protocol.md)."""
 import asyncio
+import contextlib
 import datetime as dt
 import time
 
@@ -34,9 +35,27 @@ def _secret_field(body, name: str) -> str:
     return value
 
 
-class GrantHandler(BaseHandler):
-    """Answers a pairing or a refresh with a fresh access token and refresh token."""
+class PhoneAuth:
+    """The phone endpoints authenticate with their own secrets (pairing code, refresh token,
+    access token), under the same per-address limit on failed attempts as client keys."""
     auth = None
+
+    def prepare(self):
+        super().prepare()
+        self._refuse_repeated_failures()
+
+    @contextlib.contextmanager
+    def counting_failures(self):
+        try:
+            yield
+        except ApiError as error:
+            if error.status == 401:
+                self.relay.auth_failures.take(self.request.remote_ip)
+            raise
+
+
+class GrantHandler(PhoneAuth, BaseHandler):
+    """Answers a pairing or a refresh with a fresh access token and refresh token."""
 
     def grant(self, grant: credentials.Grant) -> None:
         devices = self.relay.devices
@@ -53,32 +72,36 @@ class GrantHandler(BaseHandler):
 class PairHandler(GrantHandler):
     async def post(self):
         code = _secret_field(self.json_body(), "pairing_code")
-        self.grant(await self.store.write(credentials.Pair(code)))
+        with self.counting_failures():
+            self.grant(await self.store.write(credentials.Pair(code)))
 
 
 class TokenHandler(GrantHandler):
     async def post(self):
         refresh_token = _secret_field(self.json_body(), "refresh_token")
-        grant = await self.store.write(credentials.Refresh(refresh_token))
-        if grant.reused:
-            raise tokens.unauthorized("refresh_token_reused", "this refresh token was already "
-                                      "used; the phone's tokens are revoked: pair it again")
+        with self.counting_failures():
+            grant = await self.store.write(credentials.Refresh(refresh_token))
+            if grant.reused:
+                raise tokens.unauthorized("refresh_token_reused", "this refresh token was "
+                                          "already used; the phone's tokens are revoked: pair "
+                                          "it again")
         self.grant(grant)
 
 
-class DeviceSocket(BaseHandler, tornado.websocket.WebSocketHandler):
+class DeviceSocket(PhoneAuth, BaseHandler, tornado.websocket.WebSocketHandler):
     """One phone's live connection. The access token is checked before the upgrade."""
-    auth = None
 
     def prepare(self):
+        super().prepare()
         if self.request.query:
             raise bad_request(None, "the device socket takes no query parameters; send the "
                               "access token as 'Authorization: Bearer <token>'", "token_in_url")
-        token = self._bearer()
-        if token is None:
-            raise tokens.unauthorized("missing_token", "send the access token as "
-                                      "'Authorization: Bearer <token>'")
-        claims = self.relay.devices.authenticate(token)
+        with self.counting_failures():
+            token = self._bearer()
+            if token is None:
+                raise tokens.unauthorized("missing_token", "send the access token as "
+                                          "'Authorization: Bearer <token>'")
+            claims = self.relay.devices.authenticate(token)
         self.phone_id, self.session_id = claims["sub"], claims["sid"]
         self.token_expires = claims["exp"]
         self._pending: set[asyncio.Task] = set()
