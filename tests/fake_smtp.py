@@ -22,9 +22,8 @@ class Inbox:
         self.answers = list(answers)
         self.refuse = set(refuse)
         self.stall = stall
-        self.received: list = []       # parsed messages the server accepted (250)
-        self.data_commands = 0         # DATA commands seen, accepted or not
-        self.arrived = asyncio.Event()
+        self.offered: list = []        # every message sent with DATA, accepted or not
+        self.received: list = []       # (envelope, message, session) of those answered 250
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -33,14 +32,13 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        self.data_commands += 1
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.offered.append(message)
         if self.stall is not None:
             await self.stall.wait()
         answer = self.answers.pop(0) if self.answers else "250 OK"
         if answer.startswith("250"):
-            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             self.received.append((envelope, message, session))
-            self.arrived.set()
         return answer
 
 

@@ -136,7 +136,7 @@ async def test_4xx_then_250_is_sent_once(servers, setup):
     body = await send(client)
     message = await final_message(client, body["message_id"])
     assert message["status"] == "sent"
-    assert server.inbox.data_commands == 2 and len(server.inbox.received) == 1
+    assert len(server.inbox.offered) == 2 and len(server.inbox.received) == 1
     assert await logged_attempts(running, body["message_id"]) == [
         (1, "started", None, None), (1, "ended", "retry", "SMTP 451 4.3.0 try again later"),
         (2, "started", None, None), (2, "ended", "sent", None)]
@@ -149,7 +149,7 @@ async def test_5xx_recipient_fails_at_once(servers, setup):
     message = await final_message(client, body["message_id"])
     assert message["status"] == "failed"
     assert "SMTP 550 5.1.1 no such user here" in message["last_error"]
-    assert server.inbox.data_commands == 0
+    assert len(server.inbox.offered) == 0
 
 
 async def test_a_refused_connection_is_retried_then_fails(setup):
@@ -168,7 +168,7 @@ async def test_a_stalled_server_times_out(servers, setup):
     message = await final_message(client, body["message_id"])
     assert message["status"] == "failed"
     assert message["last_error"].endswith("did not answer within 1 s")
-    assert server.inbox.data_commands == 2 and server.inbox.received == []
+    assert len(server.inbox.offered) == 2 and server.inbox.received == []
 
 
 async def test_a_slow_smtp_server_does_not_hold_up_tg_bot(servers, setup):
@@ -183,7 +183,7 @@ async def test_a_slow_smtp_server_does_not_hold_up_tg_bot(servers, setup):
             "phone_id": "phone_main", "channel": "tg_bot", "to": "42", "text": "hi",
             "bot_token": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"})
         assert (await final_message(client, body["message_id"]))["status"] == "sent"
-        assert server.inbox.data_commands == 1     # one email at a time
+        assert len(server.inbox.offered) == 1     # one email at a time
     finally:
         await bot_api.close()
 
