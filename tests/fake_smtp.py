@@ -1,17 +1,13 @@
 """An SMTP server for the tests: aiosmtpd on loopback, on the test's own event loop, keeping
 what it accepted and answering DATA as the test scripts it (4xx, stalls)."""
 import asyncio
-import datetime as dt
 import email
 import email.policy
-import ipaddress
 import ssl
 
 from aiosmtpd.smtp import SMTP, AuthResult
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from certs import self_signed
 
 
 class Inbox:
@@ -72,27 +68,10 @@ def password_check(user: str, password: str):
     return authenticate
 
 
-def self_signed(directory) -> tuple[ssl.SSLContext, str]:
+def server_tls(directory) -> tuple[ssl.SSLContext, str]:
     """A server TLS context with a fresh self-signed certificate for 127.0.0.1 and localhost,
     and the certificate's PEM file (what the relay is told to trust)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256()))
-    cert_file, key_file = directory / "smtp-cert.pem", directory / "smtp-key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    cert_path, key_path = self_signed(directory)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
-    return context, str(cert_file)
+    context.load_cert_chain(cert_path, key_path)
+    return context, str(cert_path)

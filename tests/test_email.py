@@ -5,9 +5,10 @@ import email.utils
 import pytest
 
 from conftest import free_port, stop_relay
-from fake_smtp import Inbox, password_check, self_signed, start_smtp
+from fake_smtp import Inbox, password_check, server_tls, start_smtp
 from fake_telegram import FakeBotApi
-from sending_helpers import final_message, logged_attempts, sending_relay
+from sending_helpers import (final_message, logged_attempts, sending_relay,  # noqa: F401
+                             start_sending)
 
 SENDER = "Relay <relay@example.com>"
 
@@ -33,20 +34,13 @@ async def servers():
 
 
 @pytest.fixture
-async def setup(data_dir):
+def setup(start_sending):
     """start(smtp_port, **settings) -> (running, client) with an SMTP server configured."""
-    started = []
-
-    async def start(port, **overrides):
-        settings = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none",
-                    "smtp_from": SENDER, "smtp_timeout_seconds": 5, **overrides}
-        running, client = await sending_relay(data_dir, **settings)
-        started.append((running, client))
-        return running, client
-    yield start
-    for running, client in started:
-        client.close()
-        await stop_relay(running)
+    def start(port, **overrides):
+        return start_sending(**{"smtp_host": "127.0.0.1", "smtp_port": port,
+                                "smtp_security": "none", "smtp_from": SENDER,
+                                "smtp_timeout_seconds": 5, **overrides})
+    return start
 
 
 async def send(client, **fields) -> dict:
@@ -75,7 +69,7 @@ async def test_a_proper_utf8_mime_message_arrives(servers, setup):
 
 async def auth_server(servers, directory):
     """A server that wants STARTTLS, then AUTH as relay / s3cret: (server, its cert file)."""
-    context, cert_file = self_signed(directory)
+    context, cert_file = server_tls(directory)
     server = await servers(Inbox(), tls_context=context, require_starttls=True,
                            authenticator=password_check("relay", "s3cret"), auth_required=True)
     return server, cert_file
@@ -103,7 +97,7 @@ async def test_refused_auth_fails_at_once(servers, setup, tmp_path):
 
 
 async def test_starttls_with_a_self_signed_certificate(servers, setup, tmp_path):
-    context, cert_file = self_signed(tmp_path)
+    context, cert_file = server_tls(tmp_path)
     server = await servers(Inbox(), tls_context=context, require_starttls=True)
     _, client = await setup(server.port, smtp_security="starttls", smtp_ca_file=cert_file)
     body = await send(client)
@@ -113,7 +107,7 @@ async def test_starttls_with_a_self_signed_certificate(servers, setup, tmp_path)
 
 
 async def test_an_untrusted_certificate_fails_at_once(servers, setup, tmp_path):
-    context, _ = self_signed(tmp_path)
+    context, _ = server_tls(tmp_path)
     server = await servers(Inbox(), tls_context=context, require_starttls=True)
     _, client = await setup(server.port, smtp_security="starttls")
     body = await send(client)
@@ -123,7 +117,7 @@ async def test_an_untrusted_certificate_fails_at_once(servers, setup, tmp_path):
 
 
 async def test_implicit_tls(servers, setup, tmp_path):
-    context, cert_file = self_signed(tmp_path)
+    context, cert_file = server_tls(tmp_path)
     server = await servers(Inbox(), implicit_tls=context)
     _, client = await setup(server.port, smtp_security="tls", smtp_ca_file=cert_file)
     body = await send(client)

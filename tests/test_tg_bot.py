@@ -8,7 +8,8 @@ import pytest
 from conftest import stop_relay
 from fake_telegram import (BAD_GATEWAY, BLOCKED, CHAT_NOT_FOUND, HANG, UNAUTHORIZED, FakeBotApi,
                            too_many_requests)
-from sending_helpers import final_message, logged_attempts, sending_relay, stored_tokens
+from sending_helpers import (final_message, logged_attempts, sending_relay, start_sending,  # noqa: F401
+                             stored_tokens)
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -26,19 +27,9 @@ async def bot_api():
 
 
 @pytest.fixture
-async def setup(data_dir, bot_api):
-    """start(**settings) -> (running relay, client); the relay is stopped afterwards."""
-    started = []
-
-    async def start(**overrides):
-        running, client = await sending_relay(data_dir, telegram_api_base=bot_api.url,
-                                              **overrides)
-        started.append((running, client))
-        return running, client
-    yield start
-    for running, client in started:
-        client.close()
-        await stop_relay(running)
+def setup(start_sending, bot_api):
+    """start(**settings) -> (running relay, client), sending to the fake Bot API."""
+    return lambda **overrides: start_sending(telegram_api_base=bot_api.url, **overrides)
 
 
 async def send(client, **fields):
