@@ -193,3 +193,21 @@ async def test_email_goes_to_the_phone_only_without_smtp(relay, client):
         assert (email["channel"], email["subject"]) == ("email", "Hi")
     finally:
         await hang_up(connection)
+
+
+async def test_an_agent_that_died_mid_send_does_not_send_again(relay, client, tmp_path):
+    """The outcome of an interrupted attempt is unknown: failed, never a second SMS."""
+    crashed = await start_agent(relay, tmp_path / "phone", delay=30)
+    [message_id] = await _send(client, 1)
+    await eventually(lambda: _is(client, message_id, "sending"))
+    crashed.task.cancel()                                # dies while the backend "sends"
+    await asyncio.gather(crashed.task, return_exceptions=True)
+    crashed.agent.close()
+    restarted = await start_agent(relay, tmp_path / "phone")
+    try:
+        await eventually(lambda: _is(client, message_id, "failed"))
+        _, body = await client.get(f"/api/v1/messages/{message_id}")
+        assert "interrupted" in body["message"]["last_error"]
+        assert crashed.backend.sent == [] and restarted.backend.sent == []
+    finally:
+        await restarted.stop()

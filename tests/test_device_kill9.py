@@ -1,5 +1,6 @@
 """kill -9 of the relay in the middle of dispatch: the phone agent (a separate process, as a
-real phone would be) reconnects to the restarted relay; no message is lost, none is sent twice.
+real phone would be) reconnects to the restarted relay; no message is lost, none is sent twice,
+and every inbound event the phone reported is stored once or still waits in its journal.
 
 RELAY_DEVICE_KILL_TRIALS=10 ./scripts/test.sh tests/test_device_kill9.py runs the long version."""
 import collections
@@ -10,8 +11,10 @@ import subprocess
 import sys
 import time
 
+import duckdb
 import pytest
 
+from relay.device.journal import Journal
 TRIALS = int(os.environ.get("RELAY_DEVICE_KILL_TRIALS", "1"))
 MESSAGES = 120
 
@@ -59,7 +62,7 @@ def test_kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice(relay_process
     agent = subprocess.Popen(
         [sys.executable, "-m", "relay", "phone", "--relay", relay.url, "--pairing-code", code,
          "--state", str(tmp_path / "phone"), "--simulate", "--delay", "0.02",
-         "--sent-log", str(sent_log)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+         "--inbound-per-minute", "3000", "--sent-log", str(sent_log)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
     try:
         ids = {}
@@ -94,3 +97,18 @@ def test_kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice(relay_process
         agent.wait(timeout=30)
         agent.stdout.close()
         relay.stop()
+    _check_inbound(relay.data_dir, tmp_path / "phone" / "journal.jsonl")
+
+
+def _check_inbound(data_dir, journal_path):
+    reported = [json.loads(line)["inbound"]["event_id"]
+                for line in journal_path.read_text().splitlines() if '"inbound"' in line]
+    journal = Journal(journal_path)
+    still_waiting = set(journal.unacked_inbound)
+    journal.close()
+    with duckdb.connect(str(data_dir / "relay.duckdb"), read_only=True) as con:
+        stored = [row[0] for row in con.execute(
+            "SELECT device_event_id FROM inbound_events").fetchall()]
+    assert len(reported) > 20
+    assert len(stored) == len(set(stored))                          # none twice
+    assert set(reported) - set(stored) <= still_waiting              # none lost
