@@ -7,8 +7,8 @@ import pytest
 from conftest import free_port, stop_relay
 from fake_smtp import Inbox, password_check, server_tls, start_smtp
 from fake_telegram import FakeBotApi
-from sending_helpers import (final_message, logged_attempts, sending_relay,  # noqa: F401
-                             start_sending)
+from sending_helpers import (  # noqa: F401 (start_sending: a fixture)
+    final_message, logged_attempts, sending_relay, start_sending)
 
 SENDER = "Relay <relay@example.com>"
 

@@ -5,11 +5,11 @@ import time
 
 import pytest
 
-from conftest import stop_relay
+from conftest import free_port, stop_relay
 from fake_telegram import (BAD_GATEWAY, BLOCKED, CHAT_NOT_FOUND, HANG, UNAUTHORIZED, FakeBotApi,
                            too_many_requests)
-from sending_helpers import (final_message, logged_attempts, sending_relay, start_sending,  # noqa: F401
-                             stored_tokens)
+from sending_helpers import (  # noqa: F401 (start_sending: a fixture)
+    final_message, logged_attempts, sending_relay, start_sending, stored_tokens)
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -106,13 +106,24 @@ async def test_gives_up_when_the_age_limit_passes(setup, bot_api):
 
 
 async def test_a_hung_api_times_out_and_is_retried(setup, bot_api):
-    _, client = await setup(telegram_timeout_seconds=1)
+    running, client = await setup(telegram_timeout_seconds=1)
     bot_api.answers = [HANG]
     body = await send(client)
     message = await final_message(client, body["message_id"])
     assert message["status"] == "sent" and len(bot_api.calls) == 2
-    errors = [h["error"] for h in message["history"] if h["error"]]
-    assert errors == []        # the retry's reason is in the attempts log, not the status
+    first_end = (await logged_attempts(running, body["message_id"]))[1]
+    assert first_end[2:] == ("retry", "the Bot API did not answer: Timeout during request")
+
+
+async def test_an_unreachable_api_is_retried_then_fails(start_sending):
+    _, client = await start_sending(telegram_api_base=f"http://127.0.0.1:{free_port()}",
+                                    send_max_attempts=2)
+    body = await send(client)
+    message = await final_message(client, body["message_id"])
+    assert message["status"] == "failed"
+    assert message["last_error"].startswith("gave up after 2 attempts: could not reach the "
+                                            "Bot API")
+    assert TOKEN not in message["last_error"]
 
 
 async def test_sync_delivery_answers_sent_or_failed(setup, bot_api):

@@ -46,10 +46,10 @@ class TelegramSender:
                 f"{self.base}/bot{token}/sendMessage", method="POST", body=body,
                 headers={"Content-Type": "application/json"}, raise_error=False,
                 connect_timeout=self.timeout, request_timeout=self.timeout)
+        except tornado.httpclient.HTTPClientError as error:   # 599: timed out or dropped
+            return transient(_masked(f"the Bot API did not answer: {error}", token))
         except OSError as error:     # refused, unreachable, name not resolved
             return transient(_masked(f"could not reach the Bot API: {error}", token))
-        if response.code == 599:     # tornado's code for a timeout or a dropped connection
-            return transient(_masked(f"the Bot API did not answer: {response.error}", token))
         return _outcome(response.code, response.body, token)
 
 
