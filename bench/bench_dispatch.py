@@ -279,7 +279,8 @@ async def run(args) -> None:
           f"relay {relay['post_p50']:6.2f} ms")
     print(f"sustained             floor {floor['sent_per_s']:7.0f} delivered/s      "
           f"relay {relay['sent_per_s']:7.0f} msg/s to sent (accepted "
-          f"{relay['accepted_per_s']:.0f}/s; ratio {relay['sent_per_s'] / floor['sent_per_s']:.2f})")
+          f"{relay['accepted_per_s']:.0f}/s; "
+          f"ratio {relay['sent_per_s'] / floor['sent_per_s']:.2f})")
 
 
 def main() -> None:

@@ -58,12 +58,12 @@ def test_kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice(relay_process
     key = relay.cli("keys", "create", "--name", "load").stdout.splitlines()[-1]
     code = json.loads(relay.cli("phones", "add", "phone_main").stdout)["pairing_code"]
     relay.start()
-    sent_log = tmp_path / "sent.log"
+    sent_log, agent_log = tmp_path / "sent.log", open(tmp_path / "agent.log", "w")
     agent = subprocess.Popen(
         [sys.executable, "-m", "relay", "phone", "--relay", relay.url, "--pairing-code", code,
          "--state", str(tmp_path / "phone"), "--simulate", "--delay", "0.02",
-         "--inbound-per-minute", "3000", "--sent-log", str(sent_log)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
+         "--inbound-per-minute", "3000", "--sent-log", str(sent_log)],
+        stdout=agent_log, stderr=subprocess.STDOUT)
     try:
         ids = {}
         for n in range(MESSAGES):
@@ -95,7 +95,7 @@ def test_kill_9_mid_dispatch_loses_nothing_and_sends_nothing_twice(relay_process
     finally:
         agent.terminate()
         agent.wait(timeout=30)
-        agent.stdout.close()
+        agent_log.close()
         relay.stop()
     _check_inbound(relay.data_dir, tmp_path / "phone" / "journal.jsonl")
 

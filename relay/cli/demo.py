@@ -42,8 +42,8 @@ def _narrate(bus) -> None:
     bus.subscribe("message.status", lambda m: say(
         f"  {m['message_id']}  {m['status']:<8} {m['error'] or ''}".rstrip()))
     bus.subscribe("inbound", lambda e: say(
-        f"  inbound {e['channel']} {e['event_type']} from {e['source']}: "
-        f"{e['text'] or str(e['duration_sec']) + ' s'}"))
+        f"  inbound {e['channel']} from {e['source']}: {e['text']}" if e["event_type"] == "message"
+        else f"  inbound {e['event_type']} call from {e['source']} ({e['duration_sec']} s)"))
 
 
 def _instructions(url: str, key: str) -> str:

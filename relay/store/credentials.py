@@ -164,7 +164,8 @@ class Refresh(Operation):
         claimed = batch.pending.setdefault("refresh_tokens", set())
         reused_by = credentials.replaced.get(token_hash)
         if reused_by is not None or token_hash in claimed:
-            phone_id = reused_by or credentials.sessions[credentials.by_refresh[token_hash]].phone_id
+            phone_id = reused_by or credentials.sessions[
+                credentials.by_refresh[token_hash]].phone_id
             _revoke(batch, phone_id, "refresh token reused")
             return Grant(phone_id, reused=True)
         session_id = credentials.by_refresh.get(token_hash)
