@@ -116,6 +116,15 @@ async def test_an_untrusted_certificate_fails_at_once(servers, setup, tmp_path):
     assert server.inbox.received == []
 
 
+async def test_starttls_not_offered_fails_at_once(servers, setup):
+    server = await servers(Inbox())
+    _, client = await setup(server.port, smtp_security="starttls")
+    body = await send(client)
+    message = await final_message(client, body["message_id"])
+    assert message["status"] == "failed" and "STARTTLS" in message["last_error"]
+    assert server.inbox.received == []
+
+
 async def test_implicit_tls(servers, setup, tmp_path):
     context, cert_file = server_tls(tmp_path)
     server = await servers(Inbox(), implicit_tls=context)

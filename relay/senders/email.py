@@ -82,8 +82,8 @@ class EmailSender:
                              f"{self.timeout} s")
         except ssl.SSLCertVerificationError as error:
             return permanent(f"TLS with {self.server} failed: {error.verify_message}")
-        except aiosmtplib.SMTPNotSupported as error:
-            return permanent(f"the SMTP server {self.server} refused: {error.message}")
-        except (aiosmtplib.SMTPException, OSError) as error:
+        except OSError as error:     # refused, unreachable, dropped (aiosmtplib's too)
             return transient(f"could not talk to the SMTP server {self.server}: {error}")
+        except aiosmtplib.SMTPException as error:  # it lacks STARTTLS, AUTH or SMTPUTF8
+            return permanent(f"the SMTP server {self.server} cannot be used: {error.message}")
         return SENT
