@@ -8,6 +8,7 @@ import random
 import pytest
 
 from relay.webhooks import schedule
+from relay.webhooks.timetable import Timetable
 from relay.webhooks.addresses import AddressPolicy, GuardedResolver, RefusedAddress, \
     parse_networks
 
@@ -92,3 +93,24 @@ async def test_the_resolver_refuses_names_that_resolve_to_private_addresses():
         assert await allowing.resolve("127.0.0.1", 80)
     finally:
         allowing.close()
+
+
+def test_the_timetable_gives_ready_deliveries_oldest_first_and_parks_per_callback():
+    timetable = Timetable()
+    later = START + dt.timedelta(seconds=30)
+    for when, delivery_id in ((later, "late"), (START, "first"),
+                              (START + dt.timedelta(seconds=1), "second")):
+        timetable.add(when, delivery_id)
+    now = START + dt.timedelta(seconds=5)
+    assert [timetable.pop_ready(now), timetable.pop_ready(now)] == ["first", "second"]
+    assert timetable.pop_ready(now) is None
+    assert timetable.seconds_until_next(now) == 25
+    timetable.park("cb_1", "waiting_a")
+    timetable.park("cb_1", "waiting_b")
+    timetable.unpark("cb_2", now)                       # another callback's slot: nothing
+    assert timetable.pop_ready(now) is None
+    timetable.unpark("cb_1", now)
+    assert timetable.pop_ready(now) == "waiting_a" and timetable.pop_ready(now) is None
+    timetable.unpark("cb_1", now)
+    timetable.unpark("cb_1", now)
+    assert timetable.pop_ready(now) == "waiting_b" and timetable.pop_ready(now) is None

@@ -1,10 +1,12 @@
 """Checks of a webhook target URL: its form, and (at registration) where its host points."""
+import asyncio
 import urllib.parse
 
 from relay.core.errors import ApiError, bad_request
 from relay.webhooks.addresses import AddressPolicy, GuardedResolver, RefusedAddress
 
 MAX_URL = 2048
+RESOLVE_TIMEOUT_S = 5.0
 
 
 def checked_url(value, field: str) -> str:
@@ -35,14 +37,16 @@ async def check_target(url: str, field: str, policy: AddressPolicy) -> None:
     parts = urllib.parse.urlsplit(url)
     resolver = GuardedResolver(policy=policy)
     try:
-        await resolver.resolve(parts.hostname, parts.port or 443)
+        await asyncio.wait_for(resolver.resolve(parts.hostname, parts.port or 443),
+                               RESOLVE_TIMEOUT_S)
     except RefusedAddress as refused:
         raise ApiError(400, "forbidden_address", f"'{field}' is refused: {refused}; the "
                        "operator can allow a network with RELAY_CALLBACK_ALLOW_NETWORKS",
                        field) from None
-    except OSError as error:
+    except (OSError, TimeoutError) as error:
+        reason = getattr(error, "strerror", None) or str(error) or "timed out"
         raise ApiError(400, "unresolvable_host", f"'{field}': the host {parts.hostname} does "
-                       f"not resolve ({error.strerror or error})", field) from None
+                       f"not resolve ({reason})", field) from None
     finally:
         resolver.close()
 
