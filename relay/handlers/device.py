@@ -91,6 +91,12 @@ class TokenHandler(GrantHandler):
 class DeviceSocket(PhoneAuth, BaseHandler, tornado.websocket.WebSocketHandler):
     """One phone's live connection. The access token is checked before the upgrade."""
 
+    def initialize(self, relay):
+        super().initialize(relay)
+        self.phone_id = self.session_id = None    # set once the access token is accepted
+        self._pending: set[asyncio.Task] = set()
+        self._expiry = None
+
     def prepare(self):
         super().prepare()
         if self.request.query:
@@ -104,8 +110,6 @@ class DeviceSocket(PhoneAuth, BaseHandler, tornado.websocket.WebSocketHandler):
             claims = self.relay.devices.authenticate(token)
         self.phone_id, self.session_id = claims["sub"], claims["sid"]
         self.token_expires = claims["exp"]
-        self._pending: set[asyncio.Task] = set()
-        self._expiry = None
 
     @property
     def ping_interval(self):
@@ -188,7 +192,8 @@ class DeviceSocket(PhoneAuth, BaseHandler, tornado.websocket.WebSocketHandler):
     def on_close(self):
         if self._expiry is not None:
             self._expiry.cancel()
-        self.relay.devices.disconnected(self)
+        if self.phone_id is not None:
+            self.relay.devices.disconnected(self)
 
 
 ROUTES = [
