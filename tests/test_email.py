@@ -217,3 +217,15 @@ async def test_bad_email_requests_are_400(servers, setup, fields, field):
     _, client = await setup(server.port)
     status, body = await client.post("/api/v1/messages", mail(**fields))
     assert status == 400 and body["error"]["field"] == field
+
+
+@pytest.mark.parametrize("env, complaint", [
+    ({"RELAY_SMTP_SECURITY": "ssl"}, "smtp_security must be none, starttls or tls"),
+    ({"RELAY_SMTP_FROM": ""}, "smtp_from is required"),
+    ({"RELAY_SMTP_FROM": "nobody"}, "smtp_from: 'nobody' is not an email address"),
+    ({"RELAY_SMTP_CA_FILE": "missing.pem"}, "smtp_ca_file"),
+    ({"RELAY_SMTP_CONCURRENCY": "0"}, "smtp_concurrency must be at least 1")])
+def test_bad_smtp_settings_stop_relay_serve(relay_process, env, complaint):
+    relay = relay_process({"RELAY_SMTP_HOST": "127.0.0.1", "RELAY_SMTP_FROM": SENDER, **env})
+    result = relay.cli("serve", "--port", str(relay.port), check=False)
+    assert result.returncode == 2 and complaint in result.stderr

@@ -1,4 +1,5 @@
 """tg_bot delivered by the relay through a fake Telegram Bot API on loopback."""
+import asyncio
 import logging
 import os
 import time
@@ -103,6 +104,18 @@ async def test_gives_up_when_the_age_limit_passes(setup, bot_api):
     message = await final_message(client, body["message_id"])
     assert message["status"] == "failed" and len(bot_api.calls) == 1
     assert message["last_error"].startswith("gave up after 1 attempt: Telegram 429")
+
+
+async def test_an_expired_message_stops_and_its_token_is_dropped(setup, bot_api):
+    running, client = await setup(message_ttl_seconds=1)
+    bot_api.answers = [too_many_requests(30)]
+    body = await send(client)
+    message = await final_message(client, body["message_id"])
+    assert message["status"] == "expired" and len(bot_api.calls) == 1
+    deadline = time.monotonic() + 5
+    while await stored_tokens(running) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert await stored_tokens(running) == 0
 
 
 async def test_a_hung_api_times_out_and_is_retried(setup, bot_api):
