@@ -220,7 +220,7 @@ def _grant_path(summary: str, field: str) -> dict:
                                   "required": [field], "properties": {field: {"type": "string"}}}),
         "responses": {"200": json_response("tokens for the phone",
                                            {"$ref": "#/components/schemas/DeviceGrant"}),
-                      **error_responses(400, 401, 415)}}}
+                      **error_responses(400, 401, 415, 429)}}}
 
 
 OPENAPI_PATHS = {
@@ -233,5 +233,5 @@ OPENAPI_PATHS = {
                    "the Authorization header",
         "security": [],
         "responses": {"101": {"description": "switched to the device protocol"},
-                      **error_responses(400, 401)}}},
+                      **error_responses(400, 401, 429)}}},
 }

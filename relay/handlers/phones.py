@@ -46,7 +46,7 @@ OPENAPI_PATHS = {
             "properties": {"success": {"const": True},
                            "phones": {"type": "array",
                                       "items": {"$ref": "#/components/schemas/Phone"}}}}),
-            **error_responses(401)}}},
+            **error_responses(401, 429)}}},
     "/api/v1/phones/{phone_id}": {"get": {
         "summary": "One phone's connection state",
         "parameters": [{"name": "phone_id", "in": "path", "required": True,
@@ -55,5 +55,5 @@ OPENAPI_PATHS = {
             "type": "object", "required": ["success", "phone"],
             "properties": {"success": {"const": True},
                            "phone": {"$ref": "#/components/schemas/Phone"}}}),
-            **error_responses(401, 404)}}},
+            **error_responses(401, 404, 429)}}},
 }
