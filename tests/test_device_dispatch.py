@@ -140,22 +140,43 @@ async def test_agent_never_sends_a_redelivered_message_twice(relay, client, tmp_
         await running.stop()
 
 
-async def test_queued_message_expires_after_its_ttl(data_dir):
+@pytest.fixture
+async def short_ttl(data_dir):
+    """A relay whose messages live one second, with a client and phone_main."""
     relay = await start_relay(make_settings(data_dir, message_ttl_seconds=1))
-    client = await relay.new_client("app")
+    relay.client = await relay.new_client("app")
+    await relay.api.admin("phones.add", phone_id="phone_main")
+    yield relay
+    relay.client.close()
+    await stop_relay(relay)
+
+
+async def test_queued_message_expires_after_its_ttl(short_ttl):
+    relay, client = short_ttl, short_ttl.client
+    [message_id] = await _send(client, 1)
+    await eventually(lambda: _is(client, message_id, "expired"), timeout=8)
+    _, body = await client.get(f"/api/v1/messages/{message_id}")
+    assert "time to live" in body["message"]["last_error"]
+    connection = await connect(relay, (await pair(relay))["access_token"])
+    with pytest.raises(asyncio.TimeoutError):          # nothing left to deliver
+        await frame(connection, "deliver", timeout=0.3)
+    await hang_up(connection)
+
+
+async def test_a_message_the_phone_never_answers_expires_and_frees_its_slot(short_ttl):
+    relay, client = short_ttl, short_ttl.client
+    connection = await connect(relay, (await pair(relay))["access_token"])
     try:
-        await relay.api.admin("phones.add", phone_id="phone_main")
         [message_id] = await _send(client, 1)
+        await frame(connection, "deliver")                # and never a status
         await eventually(lambda: _is(client, message_id, "expired"), timeout=8)
-        _, body = await client.get(f"/api/v1/messages/{message_id}")
-        assert "time to live" in body["message"]["last_error"]
-        connection = await connect(relay, (await pair(relay))["access_token"])
-        with pytest.raises(asyncio.TimeoutError):          # nothing left to deliver
-            await frame(connection, "deliver", timeout=0.3)
-        await hang_up(connection)
+        _, body = await client.get("/api/v1/phones/phone_main")
+        assert (body["phone"]["in_flight"], body["phone"]["queue_depth"]) == (0, 0)
+        connection.write_message('{"type":"status","message_id":"%s","status":"sent"}'
+                                 % message_id)             # too late: nothing moves
+        assert (await frame(connection, "ack"))["recorded"] is False
     finally:
-        client.close()
-        await stop_relay(relay)
+        await hang_up(connection)
 
 
 async def test_offline_phone_still_queues_and_the_answer_says_so(relay, client):

@@ -1,6 +1,7 @@
 """GET /api/v1/phones and /api/v1/phones/<id>: presence, queue depth and in-flight count."""
 from conftest import make_settings, sms, start_relay, stop_relay
-from test_device_helpers import connect, eventually, frame, hang_up, pair
+import relay as relay_package
+from test_device_helpers import connect, eventually, frame, hang_up, pair, start_agent
 
 
 async def test_phones_offline_then_online_with_queue_and_in_flight(relay, client):
@@ -68,3 +69,16 @@ async def test_last_seen_survives_a_restart(data_dir):
     finally:
         client.close()
         await stop_relay(relay)
+
+
+async def test_the_agent_reports_its_vitals(relay, client):
+    running = await start_agent(relay)
+    try:
+        async def reported():
+            _, body = await client.get("/api/v1/phones/phone_main")
+            return body["phone"]["battery"] is not None and body["phone"]
+        phone = await eventually(reported)
+        assert 0 <= phone["battery"] <= 100 and 0 <= phone["signal"] <= 4
+        assert phone["app_version"] == relay_package.__version__
+    finally:
+        await running.stop()
