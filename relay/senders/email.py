@@ -63,7 +63,10 @@ class EmailSender:
                 raise ConfigError(f"smtp_ca_file: {error}") from None
 
     async def send(self, message: dict) -> Outcome:
-        mime = build_message(message, self.sender, self.domain)
+        try:
+            mime = build_message(message, self.sender, self.domain)
+        except (ValueError, TypeError) as error:   # a header the email package cannot write
+            return permanent(f"the message cannot be written as an email: {error}")
         try:
             await aiosmtplib.send(mime, **self.options)
         except aiosmtplib.SMTPRecipientsRefused as error:
