@@ -1,15 +1,24 @@
-"""The report's sections, each a small query over the filtered tables (relay/analytics/scope.py).
+"""The report's sections, all computed by one statement: each section adds scalar subqueries
+over the filtered sets (relay/analytics/scope.py) as columns of a one-row SELECT, so DuckDB
+plans them together and builds each filtered set once; Python only shapes the row.
 
-List sections take a row limit: the answer's `limit` for JSON, the row cap (plus one, to see
-that it was passed) for exports. Ties are broken by name so that answers are reproducible."""
+List sections hold at most $limit rows: the answer's `limit` for JSON, the row cap plus one
+for exports (to see that it was passed). Ties are broken by name, so answers are reproducible."""
+from relay.analytics import scope
 from relay.core.inbound import CALL_TYPES
 from relay.core.timefmt import iso
 from relay.store.inbound import event_payload
 
 _CALLS = "event_type IN ('" + "', '".join(CALL_TYPES) + "')"
-# A store time (naive UTC) as a local day or hour of the query's time zone.
-_LOCAL = "timezone($tz, {column} AT TIME ZONE 'UTC')"
-_DAY = "strftime(" + _LOCAL + ", '%Y-%m-%d')"
+# Local days and hours: count per UTC quarter-hour first (an integer division), then convert
+# only those few buckets to the query's time zone; every zone's offset is a whole number of
+# quarter-hours, so a bucket never straddles a local hour.
+_QUARTERS = """(
+    SELECT list({{'local': local, 'n': n}} ORDER BY local) FROM (
+        SELECT {bucket} AS local, sum(n) AS n FROM (
+            SELECT epoch_us({column}) // 900000000 AS q, count(*) AS n FROM ({rows})
+            GROUP BY q)
+        GROUP BY local))"""
 _SORTS = {
     "newest": "occurred_at DESC, seq DESC",
     "oldest": "occurred_at ASC, seq ASC",
@@ -17,145 +26,183 @@ _SORTS = {
     "fastest": "response_min ASC NULLS LAST, occurred_at DESC, seq DESC",
     "longest": "duration_sec DESC NULLS LAST, occurred_at DESC, seq DESC",
 }
+_EMAILS = ("SELECT contact AS address, occurred_at AS time FROM inbound WHERE channel = 'email' "
+           "UNION ALL SELECT destination, created_at FROM sent WHERE channel = 'email'")
+
+
+def _counted(table: str, key: str, where: str = "true", limit: bool = True) -> str:
+    """[{k, n}] of `table` grouped by `key`: largest first, at most $limit."""
+    return (f"(SELECT list({{'k': k, 'n': n}} ORDER BY n DESC, k) FROM ("
+            f"SELECT {key} AS k, count(*) AS n FROM {table} WHERE {where} AND {key} IS NOT NULL "
+            f"GROUP BY k ORDER BY n DESC, k {'LIMIT $limit' if limit else ''}))")
+
+
+def _ranked(name: str, count: str = "count"):
+    return lambda rows: [{name: row["k"], count: row["n"]} for row in rows or []]
+
+
+def _counts(rows) -> dict:
+    return {row["k"]: row["n"] for row in sorted(rows or [], key=lambda row: row["k"])}
 
 
 class Sections:
-    """The sections of one query: `cur` has the query's tables (scope.Tables) in view."""
+    """The sections of one query. Each method adds the columns it needs and returns the
+    function that shapes them from the row; run() executes the statement."""
 
-    def __init__(self, cur, tables, filters):
-        self.cur, self.t, self.f = cur, tables, filters
+    def __init__(self, cur, client_id: str, filters, window):
+        self.cur, self.f = cur, filters
+        self.with_clause, self.params = scope.common_tables(client_id, filters, window)
+        self.columns: dict[str, str] = {}
 
-    def _rows(self, sql: str, params: dict | None = None) -> list[tuple]:
-        return self.cur.execute(sql, params or {}).fetchall()
+    def _column(self, name: str, sql: str) -> str:
+        self.columns[name] = sql
+        return name
 
-    def _counts(self, table: str, column: str) -> dict:
-        return dict(self._rows(f"SELECT {column}, count(*) FROM {table} GROUP BY 1 ORDER BY 1"))
+    def run(self, shapers: dict, limit: int) -> dict:
+        names = list(self.columns)
+        sql = (self.with_clause + " SELECT "
+               + ", ".join(f"{self.columns[n]} AS {n}" for n in names))
+        params = {**self.params, "tz": self.f.tz, "limit": limit}
+        row = self.cur.execute(sql, {k: v for k, v in params.items()
+                                     if f"${k}" in sql}).fetchone()
+        values = dict(zip(names, row))
+        return {name: shape(values) for name, shape in shapers.items()}
+
+    def _local(self, name: str, bucket: str, column: str, rows: str) -> str:
+        local = bucket.format("timezone($tz, to_timestamp(q * 900))")
+        return self._column(name, _QUARTERS.format(bucket=local, column=column, rows=rows))
 
     # -- the inbound side ---------------------------------------------------------------
-    def summary(self) -> dict:
-        (total, calls, messages, answered, missed, avg_duration, median_response), = self._rows(
-            f"""SELECT count(*), count(*) FILTER ({_CALLS}),
-                       count(*) FILTER (event_type = 'message'),
-                       count(*) FILTER (event_type = 'answered'),
-                       count(*) FILTER (event_type = 'missed'),
-                       avg(duration_sec) FILTER ({_CALLS}), median(response_min)
-                FROM {self.t.inbound}""")
-        return {"inbound_total": total, "calls_total": calls, "messages_total": messages,
-                "answered_calls": answered, "missed_calls": missed,
-                "avg_call_duration_sec": round(float(avg_duration or 0), 1),
-                "median_response_min": round(float(median_response or 0), 2),
-                "channels": self._counts(self.t.inbound, "channel")}
+    def summary(self):
+        totals = self._column("summary", f"""(SELECT {{
+            'inbound_total': count(*), 'calls_total': count(*) FILTER ({_CALLS}),
+            'messages_total': count(*) FILTER (event_type = 'message'),
+            'answered_calls': count(*) FILTER (event_type = 'answered'),
+            'missed_calls': count(*) FILTER (event_type = 'missed'),
+            'avg_call_duration_sec': coalesce(avg(duration_sec) FILTER ({_CALLS}), 0),
+            'median_response_min': coalesce(median(response_min), 0)}}
+            FROM inbound)""")
+        channels = self._column("inbound_channels", _counted("inbound", "channel",
+                                                             limit=False))
+        return lambda v: {**v[totals], "avg_call_duration_sec":
+                          round(float(v[totals]["avg_call_duration_sec"]), 1),
+                          "median_response_min": round(float(v[totals]["median_response_min"]), 2),
+                          "channels": _counts(v[channels])}
 
-    def hourly(self, limit=None) -> list[dict]:
-        counts = dict(self._rows(
-            f"SELECT hour({_LOCAL.format(column='occurred_at')}) AS h, count(*) "
-            f"FROM {self.t.inbound} GROUP BY h", {"tz": self.f.tz}))
-        return [{"hour": hour, "count": counts.get(hour, 0)} for hour in range(24)]
+    def hourly(self):
+        name = self._local("hourly", "hour({})", "occurred_at", "SELECT * FROM inbound")
 
-    def top_contacts(self, limit: int) -> list[dict]:
-        return [{"source": source, "total": total} for source, total in self._rows(
-            f"SELECT contact, count(*) AS n FROM {self.t.inbound} WHERE contact IS NOT NULL "
-            "GROUP BY contact ORDER BY n DESC, contact LIMIT $limit", {"limit": limit})]
+        def shape(v):
+            counts = {row["local"]: row["n"] for row in v[name] or []}
+            return [{"hour": hour, "count": counts.get(hour, 0)} for hour in range(24)]
+        return shape
 
-    def events(self, limit: int) -> list[dict]:
-        cursor = self.cur.execute(
-            f"SELECT event_id, phone_id, event_type, channel, contact, contact_name, text, "
-            f"duration_sec, tags, occurred_at, response_min FROM {self.t.inbound} "
-            f"ORDER BY {_SORTS[self.f.sort]} LIMIT $limit", {"limit": limit})
-        names = [d[0] for d in cursor.description]
-        return [{**event_payload(row), "response_min": row["response_min"]}
-                for row in (dict(zip(names, values)) for values in cursor.fetchall())]
+    def top_contacts(self):
+        name = self._column("top_contacts", _counted("inbound", "contact"))
+        return lambda v: _ranked("source", "total")(v[name])
+
+    def events(self):
+        sort = _SORTS[self.f.sort]
+        name = self._column("events", f"""(
+            SELECT list({{'event_id': event_id, 'phone_id': phone_id, 'event_type': event_type,
+                          'channel': channel, 'contact': contact, 'contact_name': contact_name,
+                          'text': text, 'duration_sec': duration_sec, 'tags': tags,
+                          'occurred_at': occurred_at, 'response_min': response_min}}
+                        ORDER BY {sort})
+            FROM (SELECT i.seq, i.event_id, i.phone_id, i.event_type, i.channel, i.contact,
+                         {scope.NAME} AS contact_name, i.text, i.duration_sec,
+                         {scope.TAGS.format(own="i.tags")} AS tags, i.occurred_at,
+                         chosen.response_min
+                  FROM (SELECT seq, response_min FROM inbound ORDER BY {sort} LIMIT $limit)
+                       AS chosen
+                  JOIN inbound_events i USING (seq)
+                  LEFT JOIN book c ON c.address = i.contact))""")
+        return lambda v: [{**event_payload(row), "response_min": row["response_min"]}
+                          for row in v[name] or []]
 
     # -- the sent side ------------------------------------------------------------------
-    def sent_summary(self) -> dict:
-        (total,), = self._rows(f"SELECT count(*) FROM {self.t.sent}")
-        return {"sent_total": total, "channels": self.sent_by_channel(),
-                "statuses": self._counts(self.t.sent, "status")}
+    def sent_by_channel(self):
+        name = self._column("sent_channels", _counted("sent", "channel", limit=False))
+        return lambda v: _counts(v[name])
 
-    def sent_by_channel(self) -> dict:
-        return self._counts(self.t.sent, "channel")
+    def sent_summary(self):
+        total = self._column("sent_total", "(SELECT count(*) FROM sent)")
+        channels = self.sent_by_channel()
+        statuses = self._column("sent_statuses", _counted("sent", "status", limit=False))
+        return lambda v: {"sent_total": v[total], "channels": channels(v),
+                          "statuses": _counts(v[statuses])}
 
-    def _by_day(self, select: str, limit: int) -> list[dict]:
-        return [{"day": day, "count": count} for day, count in self._rows(
-            f"SELECT day, count(*) FROM ({select}) GROUP BY day ORDER BY day LIMIT $limit",
-            {"tz": self.f.tz, "limit": limit})]
+    def _days(self, name: str, column: str, rows: str):
+        name = self._local(name, "CAST({} AS DATE)", column, rows)
+        return lambda v: [{"day": row["local"].isoformat(), "count": row["n"]}
+                          for row in v[name] or []]
 
-    def sent_by_day(self, limit: int) -> list[dict]:
-        return self._by_day(f"SELECT {_DAY.format(column='created_at')} AS day "
-                            f"FROM {self.t.sent}", limit)
+    def sent_by_day(self):
+        return self._days("sent_by_day", "created_at", "SELECT * FROM sent")
 
-    def sent_by_person(self, limit: int) -> list[dict]:
-        return [{"destination": destination, "total": total, "last_sent": iso(last)}
-                for destination, total, last in self._rows(
-                    f"SELECT destination, count(*) AS n, max(created_at) FROM {self.t.sent} "
-                    "WHERE destination IS NOT NULL GROUP BY destination "
-                    "ORDER BY n DESC, destination LIMIT $limit", {"limit": limit})]
+    def sent_by_person(self):
+        name = self._column("sent_by_person", """(
+            SELECT list({'destination': destination, 'total': n, 'last_sent': last}
+                        ORDER BY n DESC, destination)
+            FROM (SELECT destination, count(*) AS n, max(created_at) AS last FROM sent
+                  WHERE destination IS NOT NULL GROUP BY destination
+                  ORDER BY n DESC, destination LIMIT $limit))""")
+        return lambda v: [{**row, "last_sent": iso(row["last_sent"])} for row in v[name] or []]
 
-    def sent_by_tag(self, limit: int) -> list[dict]:
-        return [{"tag": tag, "count": count} for tag, count in self._rows(
-            f"SELECT tag, count(*) AS n FROM (SELECT unnest(tags) AS tag FROM {self.t.sent}) "
-            "GROUP BY tag ORDER BY n DESC, tag LIMIT $limit", {"limit": limit})]
+    def sent_by_tag(self):
+        name = self._column("sent_by_tag", _counted("(SELECT unnest(tags) AS tag FROM sent)",
+                                                    "tag"))
+        return lambda v: _ranked("tag")(v[name])
 
-    def sent_events(self, limit: int) -> list[dict]:
-        return [{"message_id": message_id, "destination": destination, "channel": channel,
-                 "status": status, "created_at": iso(created_at)}
-                for message_id, destination, channel, status, created_at in self._rows(
-                    f"SELECT message_id, destination, channel, status, created_at "
-                    f"FROM {self.t.sent} ORDER BY created_at DESC, seq DESC LIMIT $limit",
-                    {"limit": limit})]
+    def sent_events(self):
+        name = self._column("sent_events", """(
+            SELECT list({'message_id': message_id, 'destination': destination,
+                         'channel': channel, 'status': status, 'created_at': created_at}
+                        ORDER BY created_at DESC, seq DESC)
+            FROM (SELECT * FROM sent ORDER BY created_at DESC, seq DESC LIMIT $limit))""")
+        return lambda v: [{**row, "created_at": iso(row["created_at"])} for row in v[name] or []]
 
     # -- e-mail, both ways --------------------------------------------------------------
-    def _email_addresses(self) -> str:
-        return (f"SELECT contact AS address, occurred_at AS time FROM {self.t.inbound} "
-                f"WHERE channel = 'email' UNION ALL "
-                f"SELECT destination, created_at FROM {self.t.sent} WHERE channel = 'email'")
+    def email_top_inbound_senders(self):
+        name = self._column("email_senders", _counted("inbound", "contact", "channel = 'email'"))
+        return lambda v: _ranked("sender")(v[name])
 
-    def _top(self, table: str, column: str, name: str, limit: int) -> list[dict]:
-        return [{name: address, "count": count} for address, count in self._rows(
-            f"SELECT {column}, count(*) AS n FROM {table} "
-            f"WHERE channel = 'email' AND {column} IS NOT NULL "
-            f"GROUP BY {column} ORDER BY n DESC, {column} LIMIT $limit", {"limit": limit})]
+    def email_top_sent_recipients(self):
+        name = self._column("email_recipients",
+                            _counted("sent", "destination", "channel = 'email'"))
+        return lambda v: _ranked("recipient")(v[name])
 
-    def email_top_inbound_senders(self, limit: int) -> list[dict]:
-        return self._top(self.t.inbound, "contact", "sender", limit)
+    def email_domains(self):
+        name = self._column("email_domains", _counted(
+            f"(SELECT split_part(address, '@', -1) AS domain FROM ({_EMAILS}) "
+            "WHERE contains(address, '@'))", "domain"))
+        return lambda v: _ranked("domain")(v[name])
 
-    def email_top_sent_recipients(self, limit: int) -> list[dict]:
-        return self._top(self.t.sent, "destination", "recipient", limit)
+    def email_by_day(self):
+        return self._days("email_by_day", "time", _EMAILS)
 
-    def email_domains(self, limit: int) -> list[dict]:
-        return [{"domain": domain, "count": count} for domain, count in self._rows(
-            f"SELECT split_part(address, '@', -1) AS domain, count(*) AS n "
-            f"FROM ({self._email_addresses()}) WHERE contains(address, '@') "
-            "GROUP BY domain ORDER BY n DESC, domain LIMIT $limit", {"limit": limit})]
-
-    def email_by_day(self, limit: int) -> list[dict]:
-        return self._by_day(f"SELECT {_DAY.format(column='time')} AS day "
-                            f"FROM ({self._email_addresses()})", limit)
-
-    def email_report(self, limit: int, by_day_limit: int) -> dict:
-        (inbound,), = self._rows(f"SELECT count(*) FROM {self.t.inbound} "
-                                 "WHERE channel = 'email'")
-        (sent,), = self._rows(f"SELECT count(*) FROM {self.t.sent} WHERE channel = 'email'")
-        return {"inbound_total": inbound, "sent_total": sent,
-                "top_inbound_senders": self.email_top_inbound_senders(limit),
-                "top_sent_recipients": self.email_top_sent_recipients(limit),
-                "domains": self.email_domains(limit),
-                "by_day": self.email_by_day(by_day_limit)}
+    def email_report(self):
+        totals = self._column("email_totals", """(SELECT {
+            'inbound_total': (SELECT count(*) FROM inbound WHERE channel = 'email'),
+            'sent_total': (SELECT count(*) FROM sent WHERE channel = 'email')})""")
+        parts = {"top_inbound_senders": self.email_top_inbound_senders(),
+                 "top_sent_recipients": self.email_top_sent_recipients(),
+                 "domains": self.email_domains(), "by_day": self.email_by_day()}
+        return lambda v: {**v[totals], **{key: shape(v) for key, shape in parts.items()}}
 
     # -- by name ------------------------------------------------------------------------
     def list_section(self, name: str, limit: int) -> list[dict]:
-        """One of filters.LIST_SECTIONS."""
-        return getattr(self, name.replace("email_report.", "email_"))(limit)
+        """One of filters.LIST_SECTIONS, at most `limit` rows."""
+        shape = getattr(self, name.replace("email_report.", "email_"))()
+        return self.run({"rows": shape}, limit)["rows"][:limit]
 
-    def report(self, by_day_limit: int) -> dict:
-        """Every section; lists hold at most `limit` rows (day lists up to by_day_limit)."""
-        limit = self.f.limit
-        events = self.events(limit)
-        return {"summary": self.summary(), "sent_summary": self.sent_summary(),
-                "sent_by_channel": self.sent_by_channel(),
-                "sent_by_day": self.sent_by_day(by_day_limit),
-                "sent_by_person": self.sent_by_person(limit),
-                "sent_by_tag": self.sent_by_tag(limit), "sent_events": self.sent_events(limit),
-                "email_report": self.email_report(limit, by_day_limit),
-                "hourly": self.hourly(), "top_contacts": self.top_contacts(limit),
-                "events": events, "count": len(events)}
+    def report(self, day_limit: int) -> dict:
+        """Every section; lists hold at most the query's `limit` rows (days: day_limit)."""
+        names = ("summary", "sent_summary", "sent_by_channel", "sent_by_day", "sent_by_person",
+                 "sent_by_tag", "sent_events", "email_report", "hourly", "top_contacts",
+                 "events")
+        answer = self.run({name: getattr(self, name)() for name in names}, self.f.limit)
+        for days in (answer["sent_by_day"], answer["email_report"]["by_day"]):
+            del days[day_limit:]
+        answer["count"] = len(answer["events"])
+        return answer

@@ -1,0 +1,229 @@
+"""Benchmark of the webchat inbound query (relay/analytics) against a pandas-only version.
+
+Builds a store of N events over 90 days (three quarters inbound, every channel and event type,
+50k contacts; one quarter sent messages, most of them replies, with their status events; an
+address book of 5k tagged contacts), then, each in a fresh process so that peak memory is its
+own:
+  - duckdb: the full query (every section) for several filter sets, as the endpoint runs it;
+  - pandas: the same `summary` section (replies by merge_asof) over DataFrames already loaded.
+Prints p50 times, the ratio and each process's peak RSS.
+
+    .venv/bin/python bench/bench_analytics.py                    # 1M events
+    .venv/bin/python bench/bench_analytics.py --events 1000000 10000000
+Targets (2 cores): full query p50 < 250 ms at 1M, < 2 s at 10M; >= 3x faster than pandas and
+<= 1/5 of its peak memory."""
+import argparse
+import datetime as dt
+import importlib.resources
+import json
+import pathlib
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import duckdb
+
+CLIENT = "bench"
+CONTACTS = 50_000
+BOOK = 5_000
+DAYS = 90
+FILTER_SETS = {
+    "default (7d)": {},
+    "90d, everything": {"range": "90d"},
+    "90d, calls on sms/wa": {"range": "90d", "channels": ["sms", "wa"], "event_types": ["call"]},
+    "90d, tags vip|lead, unanswered": {"range": "90d", "tags": ["vip", "lead"],
+                                       "has_response": False},
+    "30d, source contains, tz, slowest 1000": {"range": "30d", "source_contains": "user1",
+                                               "tz": "America/New_York", "sort": "slowest",
+                                               "limit": 1000},
+}
+SUMMARY_FILTERS = "90d, everything"
+
+# Pseudo-random columns from hash(i): reproducible, and built by DuckDB in seconds.
+BUILD = """
+CREATE TEMP TABLE addr AS SELECT k,
+    '+1202' || lpad((1000000 + (k * 7919) % 8999999)::VARCHAR, 7, '0') AS phone,
+    'user' || k || '@d' || (k % 200) || '.example.com' AS email, '@tguser' || k AS tg
+FROM range($contacts) t(k);
+
+INSERT INTO inbound_events
+SELECT i, $now, 'in_' || i, CASE WHEN h % 10 < 7 THEN 'phone_main' ELSE 'phone_b' END,
+       'dev' || i, channel, event_type,
+       CASE channel WHEN 'email' THEN a.email WHEN 'tg' THEN a.tg
+                    WHEN 'pchat' THEN 'room-' || (a.k % 20) ELSE a.phone END,
+       CASE WHEN h % 3 = 0 THEN 'Name ' || a.k END,
+       CASE WHEN event_type = 'message' THEN 'text ' || i END,
+       CASE WHEN event_type = 'missed' THEN 0 WHEN event_type <> 'message'
+            THEN ((h >> 40) % 1200)::INTEGER END,
+       [t FOR t IN ['vip', 'lead', 'work', 'spam'] IF (h >> 50) % 7 = length(t)],
+       $now - to_seconds(((h >> 12) % ($days * 86400))::BIGINT)
+FROM (SELECT i, h, ['sms', 'sms', 'wa', 'tg', 'email', 'pchat'][1 + h % 6] AS channel,
+             ['message', 'message', 'call', 'answered', 'missed'][1 + (h >> 4) % 5]
+                 AS event_type,
+             (h >> 24) % $contacts AS k
+      FROM (SELECT i, (hash(i) >> 1)::BIGINT AS h FROM range($inbound) t(i))) e
+JOIN addr a USING (k);
+
+-- Sent: most are replies to an inbound event (same contact and phone), minutes to days later.
+INSERT INTO messages
+SELECT $inbound + row_number() OVER (), 'msg_' || seq, created_at, $client, 'key', phone_id,
+       channel, contact, 'reply', NULL, NULL, NULL,
+       CASE WHEN seq % 4 = 0 THEN ['support'] ELSE [] END, NULL, 'fp'
+FROM (SELECT seq, phone_id, contact,
+             CASE WHEN channel = 'pchat' THEN 'notify' ELSE channel END AS channel,
+             occurred_at + to_seconds(((hash(seq) >> 8) % (3 * 86400))::BIGINT) AS created_at
+      FROM inbound_events WHERE seq % 3 = 0 LIMIT $sent);
+
+INSERT INTO message_events
+SELECT 10 * $inbound + row_number() OVER (), created_at, message_id,
+       CASE WHEN hash(seq) % 20 = 0 THEN 'failed' ELSE 'sent' END, NULL, created_at
+FROM messages WHERE hash(seq) % 10 <> 0;
+
+INSERT INTO contact_events
+SELECT 20 * $inbound + k, $now, 'set', $client, phone, 'Name ' || k,
+       [['vip', 'lead', 'work', 'family'][1 + k % 4]]
+FROM addr WHERE k < $book;
+"""
+
+
+def build(path: pathlib.Path, events: int) -> float:
+    started = time.perf_counter()
+    con = duckdb.connect(str(path))
+    con.execute(importlib.resources.files("relay").joinpath("schema.sql").read_text())
+    inbound = events * 3 // 4
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    params = {"contacts": CONTACTS, "now": now, "client": CLIENT, "days": DAYS,
+              "inbound": inbound, "sent": events - inbound, "book": BOOK}
+    for statement in BUILD.split(";\n\n"):
+        con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+    con.execute("CHECKPOINT")
+    con.close()
+    return time.perf_counter() - started
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_duckdb(path: str, runs: int) -> dict:
+    from relay.analytics import engine, filters
+    cur = duckdb.connect(path).cursor()
+    limits = engine.Limits(dt.timedelta(days=7), 600, 100_000)
+    times = {}
+    for name, body in FILTER_SETS.items():
+        chosen = filters.parse(body)
+        engine.report(cur, CLIENT, chosen, limits)      # warm: the file's pages in memory
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            answer = engine.report(cur, CLIENT, chosen, limits)
+            samples.append(time.perf_counter() - started)
+        times[name] = {"p50_ms": statistics.median(samples) * 1000,
+                       "inbound": answer["summary"]["inbound_total"],
+                       "sent": answer["sent_summary"]["sent_total"]}
+        if name == SUMMARY_FILTERS:
+            times[name]["summary"] = answer["summary"]
+    chosen = filters.parse(FILTER_SETS[SUMMARY_FILTERS])
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        engine.within_limits(cur, limits, CLIENT, chosen,
+                             lambda sections: sections.run({"summary": sections.summary()}, 1))
+        samples.append(time.perf_counter() - started)
+    return {"times": times, "summary_p50_ms": statistics.median(samples) * 1000,
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def pandas_summary(inbound, messages, since, window):
+    """The `summary` section with pandas alone: the same definitions as docs/analytics.md."""
+    import pandas as pd
+    events = inbound[inbound["occurred_at"] >= since]
+    sent = messages[(messages["client_id"] == CLIENT) & messages["recipient"].notna()
+                    & (messages["created_at"] > since)]
+    replies = sent[["phone_id", "recipient", "created_at"]].rename(
+        columns={"recipient": "contact"}).sort_values("created_at")
+    joined = pd.merge_asof(events.sort_values("occurred_at"), replies, left_on="occurred_at",
+                           right_on="created_at", by=["phone_id", "contact"],
+                           direction="forward", allow_exact_matches=False)
+    wait = joined["created_at"] - joined["occurred_at"]
+    response = (wait[wait <= window].dt.total_seconds() / 60).round(2)
+    calls = events["event_type"].isin(["call", "answered", "missed"])
+    types = events["event_type"].value_counts()
+    return {"inbound_total": len(events), "calls_total": int(calls.sum()),
+            "messages_total": int(types.get("message", 0)),
+            "answered_calls": int(types.get("answered", 0)),
+            "missed_calls": int(types.get("missed", 0)),
+            "avg_call_duration_sec": round(float(events.loc[calls, "duration_sec"].mean()), 1),
+            "median_response_min": round(float(response.median()), 2),
+            "channels": {k: int(v) for k, v in
+                         events["channel"].value_counts().sort_index().items()}}
+
+
+def child_pandas(path: str, runs: int) -> dict:
+    con = duckdb.connect(path, read_only=True)
+    inbound = con.execute("SELECT phone_id, channel, event_type, contact, duration_sec, "
+                          "occurred_at FROM inbound_events").df()
+    messages = con.execute("SELECT client_id, phone_id, recipient, created_at "
+                           "FROM messages").df()
+    con.close()
+    since = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=90)
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        summary = pandas_summary(inbound, messages, since, dt.timedelta(days=7))
+        samples.append(time.perf_counter() - started)
+    return {"p50_ms": statistics.median(samples) * 1000, "summary": summary,
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def in_child(kind: str, path: pathlib.Path, runs: int) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--child", kind, "--db", str(path),
+                             "--runs", str(runs)], capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+def bench(events: int, runs: int, folder: pathlib.Path) -> None:
+    path = folder / f"analytics-{events}.duckdb"
+    print(f"\n== {events:,} events over {DAYS} days, {CONTACTS:,} contacts "
+          f"(built in {build(path, events):.1f} s, {path.stat().st_size / 2**20:.0f} MiB)")
+    ours = in_child("duckdb", path, runs)
+    for name, result in ours["times"].items():
+        print(f"  full query  {name:42s} p50 {result['p50_ms']:8.1f} ms  "
+              f"({result['inbound']:,} inbound, {result['sent']:,} sent)")
+    theirs = in_child("pandas", path, max(3, runs // 2))
+    full = ours["times"][SUMMARY_FILTERS]
+    same = {k: v for k, v in theirs["summary"].items() if k != "median_response_min"} == \
+        {k: v for k, v in full["summary"].items() if k != "median_response_min"}
+    print(f"  pandas-only summary ({SUMMARY_FILTERS})            p50 {theirs['p50_ms']:8.1f} ms"
+          f"  (same counts: {same}; median response {theirs['summary']['median_response_min']}"
+          f" vs {full['summary']['median_response_min']} min)")
+    print(f"  summary alone, ours ({SUMMARY_FILTERS})               p50 "
+          f"{ours['summary_p50_ms']:8.1f} ms")
+    print(f"  pandas / ours: same summary {theirs['p50_ms'] / ours['summary_p50_ms']:.1f}x, "
+          f"pandas summary / our full query {theirs['p50_ms'] / full['p50_ms']:.1f}x")
+    print(f"  peak RSS: query process {ours['peak_rss_mb']:.0f} MiB, pandas process "
+          f"{theirs['peak_rss_mb']:.0f} MiB (ratio {theirs['peak_rss_mb'] / ours['peak_rss_mb']:.1f}x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--child", choices=("duckdb", "pandas"), help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        work = child_duckdb if args.child == "duckdb" else child_pandas
+        print(json.dumps(work(args.db, args.runs), default=str))
+        return
+    print("figures measured on a shared machine (other work running): compare within a run")
+    with tempfile.TemporaryDirectory() as folder:
+        for events in args.events:
+            bench(events, args.runs, pathlib.Path(folder))
+
+
+if __name__ == "__main__":
+    main()
