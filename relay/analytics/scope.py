@@ -17,7 +17,7 @@ _BOOK = ("book AS MATERIALIZED (SELECT address, name, coalesce(tags, []) AS tags
 
 # An event's own tags, then its contact's that it does not already have.
 TAGS = ("list_concat(coalesce({own}, []), list_filter(coalesce(c.tags, []), "
-         "lambda t: NOT list_contains(coalesce({own}, []), t)))")
+        "lambda t: NOT list_contains(coalesce({own}, []), t)))")
 
 # The reply to an inbound event: the first message the client sent after it to the same
 # contact from the same phone, on any channel (an ASOF join finds it), if within the window.
