@@ -87,7 +87,8 @@ async def test_a_client_sees_only_its_own_sent_messages_and_contacts(relay, clie
 
 
 @pytest.mark.parametrize("field, value", [
-    ("range", "2w"), ("from", "yesterday"), ("to", 5), ("tz", "Mars/Olympus"),
+    ("range", "2w"), ("from", "yesterday"), ("to", 5), ("to", "9999-12-31T23:00:00Z"),
+    ("tz", "Mars/Olympus"), ("tz", ["UTC"]), ("range", ["7d"]),
     ("channels", ["sms", "fax"]), ("channels", "sms"), ("event_types", ["hangup"]),
     ("tags", [1]), ("tag_mode", "some"), ("source_contains", ""),
     ("min_duration_sec", -1), ("max_duration_sec", "long"), ("has_response", "yes"),

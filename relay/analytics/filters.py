@@ -18,6 +18,7 @@ SORTS = ("newest", "oldest", "slowest", "fastest", "longest")
 FORMATS = ("json", "csv", "parquet", "xlsx")
 MAX_LIMIT = 1000
 MAX_DURATION = 86400 * 7
+MIN_YEAR, MAX_YEAR = 1970, 2200
 FIELDS = ("phone_id", "range", "from", "to", "tz", "channels", "event_types", "tags",
           "tag_mode", "source_contains", "min_duration_sec", "max_duration_sec",
           "has_response", "sort", "limit", "format", "section")
@@ -106,9 +107,12 @@ def _one_of(name: str, value, allowed) -> str:
 
 def _time(name: str, value) -> dt.datetime:
     try:
-        return parse_iso(value)
+        value = parse_iso(value)
     except (ValueError, AttributeError, TypeError):
         raise bad_request(name, f"'{name}' must be an ISO-8601 time") from None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:   # beyond, adding the reply window overflows
+        raise bad_request(name, f"'{name}' must be between the years {MIN_YEAR} and {MAX_YEAR}")
+    return value
 
 
 def from_query_arguments(arguments: dict[str, list[bytes]]) -> Filters:
@@ -150,7 +154,7 @@ def parse(params) -> Filters:
         fields["phone_id"] = _text("phone_id", values["phone_id"], 64)
     if "tz" in values:
         fields["tz"] = values["tz"]
-        if fields["tz"] not in TIME_ZONES:
+        if not isinstance(fields["tz"], str) or fields["tz"] not in TIME_ZONES:
             raise bad_request("tz", "'tz' must be an IANA time zone such as Europe/Berlin")
     if "channels" in values:
         fields["channels"] = _choices("channels", values["channels"], CHANNELS)

@@ -111,8 +111,9 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _ANSWERS = {
     "200": {"description": "every section over the filtered events; with `format`, the "
                            "section as a download (Content-Disposition: attachment)",
-            "content": {"application/json": {"schema": {
-                "$ref": "#/components/schemas/InboundReport"}},
+            "content": {"application/json": {"schema": {"anyOf": [
+                {"$ref": "#/components/schemas/InboundReport"},
+                {"type": "array", "description": "format=json: the section's rows"}]}},
                 **{CONTENT_TYPES[name].split(";")[0]: _BINARY
                    for name in ("csv", "parquet", "xlsx")}}},
     **error_responses(400, 401, 413, 415, 422)}
