@@ -12,9 +12,10 @@ _CURRENT = """
            max(delivered_at) AS delivered_at
     FROM message_events {where} GROUP BY message_id"""
 
-_COLUMNS = ("m.seq, m.message_id, m.created_at, m.phone_id, m.channel, m.recipient, m.text, "
-            "m.subject, m.title, m.source, m.tags, m.idempotency_key, "
-            "coalesce(s.status, 'queued') AS status, s.last_error, s.delivered_at")
+_MESSAGE_COLUMNS = ("m.seq, m.message_id, m.created_at, m.phone_id, m.channel, m.recipient, "
+                    "m.text, m.subject, m.title, m.source, m.tags, m.idempotency_key")
+_COLUMNS = (_MESSAGE_COLUMNS +
+            ", coalesce(s.status, 'queued') AS status, s.last_error, s.delivered_at")
 _NAMES = ("seq", "message_id", "created_at", "phone_id", "channel", "to", "text", "subject",
           "title", "source", "tags", "idempotency_key", "status", "last_error", "delivered_at")
 
@@ -29,20 +30,21 @@ def _message(row) -> dict:
 
 
 def get_message(cur, client_id: str, message_id: str) -> dict | None:
-    row = cur.execute(
-        f"SELECT {_COLUMNS} FROM messages m "
-        f"LEFT JOIN ({_CURRENT.format(where='WHERE message_id = $id')}) s USING (message_id) "
-        "WHERE m.message_id = $id AND m.client_id = $client",
-        {"id": message_id, "client": client_id}).fetchone()
+    row = cur.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages m "
+                      "WHERE m.message_id = $id AND m.client_id = $client",
+                      {"id": message_id, "client": client_id}).fetchone()
     if row is None:
         return None
-    message = _message(row)
-    history = [{"status": "queued", "at": message["created_at"], "error": None}]
-    for status, at, error in cur.execute(
-            "SELECT status, recorded_at, error FROM message_events WHERE message_id = ? ORDER BY seq",
-            [message_id]).fetchall():
-        history.append({"status": status, "at": iso(at), "error": error})
-    message["history"] = history
+    # A message's events all come after it in the log: seq skips the older row groups.
+    events = cur.execute("SELECT status, recorded_at, error, delivered_at FROM message_events "
+                         "WHERE seq > ? AND message_id = ? ORDER BY seq",
+                         [row[0], message_id]).fetchall()
+    errors = [error for _, _, error, _ in events if error is not None]
+    delivered = [at for *_, at in events if at is not None]
+    message = _message((*row, events[-1][0] if events else "queued",
+                        errors[-1] if errors else None, max(delivered) if delivered else None))
+    message["history"] = [{"status": "queued", "at": message["created_at"], "error": None}] + [
+        {"status": status, "at": iso(at), "error": error} for status, at, error, _ in events]
     return message
 
 
@@ -82,9 +84,20 @@ def list_messages(cur, client_id: str, filters: dict, limit: int) -> tuple[list,
     """filters: a subset of LIST_FILTERS' names with already validated values."""
     conditions = ["m.client_id = $client"] + [LIST_FILTERS[name] for name in filters]
     params = {"client": client_id, "limit": limit + 1, **filters}
-    rows = cur.execute(
-        f"SELECT {_COLUMNS} FROM messages m LEFT JOIN ({_CURRENT.format(where='')}) s "
-        f"USING (message_id) WHERE {' AND '.join(conditions)} ORDER BY m.seq DESC LIMIT $limit",
-        params).fetchall()
+    if "status" in filters:      # the status of every candidate is needed to filter
+        rows = cur.execute(
+            f"SELECT {_COLUMNS} FROM messages m LEFT JOIN ({_CURRENT.format(where='')}) s "
+            f"USING (message_id) WHERE {' AND '.join(conditions)} "
+            "ORDER BY m.seq DESC LIMIT $limit", params).fetchall()
+    else:
+        # The page first, then the status events of its messages only: they all come after
+        # the page's oldest message in the log, so seq skips the older row groups.
+        rows = cur.execute(
+            f"WITH m AS (SELECT * FROM messages m WHERE {' AND '.join(conditions)} "
+            "            ORDER BY m.seq DESC LIMIT $limit) "
+            f"SELECT {_COLUMNS} FROM m LEFT JOIN ("
+            + _CURRENT.format(where="WHERE seq >= (SELECT min(seq) FROM m) "
+                                    "AND message_id IN (SELECT message_id FROM m)")
+            + ") s USING (message_id) ORDER BY m.seq DESC", params).fetchall()
     next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
     return [_message(row) for row in rows[:limit]], next_cursor
