@@ -207,3 +207,13 @@ async def test_bad_tg_bot_requests_are_400(setup, bot_api, fields, field):
     status, body = await client.post("/api/v1/messages", bot_message(**fields))
     assert status == 400 and body["error"]["field"] == field
     assert bot_api.calls == []
+
+
+async def test_same_idempotency_key_with_another_token_is_a_conflict(setup, bot_api):
+    _, client = await setup()
+    await send(client, idempotency_key="build-812")
+    other = TOKEN.replace("AAH", "BBH")
+    status, body = await client.post("/api/v1/messages",
+                                     bot_message(idempotency_key="build-812", bot_token=other))
+    assert status == 422 and body["error"]["field"] == "bot_token"
+    assert TOKEN not in str(body) and other not in str(body)
