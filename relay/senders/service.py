@@ -113,20 +113,24 @@ class SendService:
         try:
             while due is not None:
                 await asyncio.sleep(max(0.0, (due - utcnow()).total_seconds()))
+                attempts += 1
                 try:
-                    attempts, due = await self._attempt(message, attempts + 1)
-                except Exception as error:     # the store could not log it: try again later
-                    log.warning("could not log an attempt of %s: %s", message_id, error)
+                    due = await self._attempt(message, attempts)
+                except Exception as error:
+                    # The store could not log it. Counted as made all the same: the log may
+                    # skip a number but never shows one twice.
+                    log.warning("could not log attempt %d of %s: %s", attempts, message_id,
+                                error)
                     due = utcnow() + STORE_PAUSE
         finally:
             self.jobs.pop(message_id, None)
 
     async def _attempt(self, message: dict, attempt: int):
-        """Makes attempt n; returns (attempts made, when the next is due or None)."""
+        """Makes attempt n; returns when the next is due, or None: the delivery is over."""
         store, message_id, channel = self.relay.store, message["message_id"], message["channel"]
         async with self.limits[channel]:
             if not await store.write(sending.StartAttempt(message_id, attempt)):
-                return attempt - 1, None          # it ended meanwhile (expired)
+                return None                       # it ended meanwhile (expired)
             started = time.monotonic()
             outcome = await self._send(message)
             duration_ms = round((time.monotonic() - started) * 1000)
@@ -149,10 +153,12 @@ class SendService:
                                                             duration_ms, next_at))
         finally:
             self._ending.discard(message_id)
+        if result == "failed":
+            log.info("%s %s failed: %s", channel, message_id, error)
         if result != "retry":
             self._settle(message_id, {"status": result, "last_error": error,
                                       "delivered_at": iso(ended_at) if outcome.sent else None})
-        return attempt, next_at
+        return next_at
 
     async def _send(self, message: dict) -> Outcome:
         sender = self.senders[message["channel"]]
