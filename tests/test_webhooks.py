@@ -1,12 +1,14 @@
 """Webhook delivery end to end, with a real receiver on loopback: filters, signatures, retries
 with the same webhook-id, Retry-After, 410, a hung receiver, redelivery, status callbacks."""
 import asyncio
-import datetime as dt
+import json
 import time
 
 import standardwebhooks
 
 from conftest import sms
+from relay.store.status import RecordStatus
+from test_device_helpers import connect, frame, hang_up, pair, start_agent
 from webhook_helpers import (CALLBACKS, HANG, deliveries, eventually, hooks, inbound,  # noqa: F401
                              receiver, register, settled)
 
@@ -182,7 +184,6 @@ async def test_redeliver_sends_a_delivery_again_with_the_same_webhook_id(hooks, 
 
 
 async def test_status_callbacks_carry_a_messages_status_changes(hooks, receiver):
-    from relay.store.status import RecordStatus
     await hooks.api.admin("phones.add", phone_id="phone_main")
     registered = await register(hooks.client, receiver.url("status"), event_types=[])
     status, body = await hooks.client.post("/api/v1/messages", sms(
@@ -221,3 +222,32 @@ async def test_deleting_a_callback_cancels_its_pending_deliveries(hooks, receive
     assert delivery["status"] == "cancelled"
     assert delivery["events"][-1]["error"] == "the callback was deleted"
     assert len(receiver.received["doomed"]) == 1
+
+
+async def test_what_real_phones_report_reaches_the_callbacks(hooks, receiver):
+    """Through the phone channel: one phone (the reference agent) sends a message whose status
+    changes go to a status callback; another reports an incoming SMS over its socket."""
+    for phone_id in ("phone_main", "phone_two"):
+        await hooks.api.admin("phones.add", phone_id=phone_id)
+    await register(hooks.client, receiver.url("inbound"), channels=["sms"])
+    await register(hooks.client, receiver.url("status"), event_types=[])
+    agent = await start_agent(hooks)
+    socket = await connect(hooks, (await pair(hooks, "phone_two"))["access_token"])
+    try:
+        await frame(socket, "hello")
+        status, body = await hooks.client.post("/api/v1/messages", sms(
+            status_callback_url=receiver.url("status")))
+        assert status == 202, body
+        socket.write_message(json.dumps({
+            "type": "inbound", "event_id": "ev-1", "channel": "sms", "contact": "2025550178",
+            "text": "reply", "occurred_at": "2026-11-26T10:00:00Z"}))
+        ack = await frame(socket, "ack")
+        await eventually(lambda: len(receiver.received["status"]) == 2
+                         and receiver.received["inbound"], what="both kinds of delivery")
+        assert [b["status"] for b in receiver.bodies("status")] == ["sending", "sent"]
+        [event] = receiver.bodies("inbound")
+        assert (event["message_id"], event["phone_id"], event["source"], event["text"]) == (
+            ack["relay_event_id"], "phone_two", "+12025550178", "reply")
+    finally:
+        await hang_up(socket)
+        await agent.stop()
