@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS messages (
     source          VARCHAR,
     tags            VARCHAR[],
     idempotency_key VARCHAR,
-    fingerprint     VARCHAR NOT NULL   -- per-field digests for idempotency comparison
+    fingerprint     VARCHAR            -- per-field digests, for idempotency keys only
 );
 
 -- Every later status fact of a message: sending, sent, failed, expired, and delivery attempts.

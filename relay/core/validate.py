@@ -1,7 +1,6 @@
 """Validation of POST /api/v1/messages bodies into a normalised MessageRequest."""
 import dataclasses
 import hashlib
-import json
 import re
 
 from relay.core import recipients
@@ -39,12 +38,11 @@ class MessageRequest:
     status_callback_url: str | None = None   # a registered callback that gets status changes
 
     def fingerprint(self) -> str:
-        """Per-field digests of the compared fields, so a conflict can name the field."""
-        parts = []
-        for name in COMPARED:
-            value = json.dumps(getattr(self, name), ensure_ascii=False)
-            parts.append(name + "=" + hashlib.blake2b(value.encode(), digest_size=8).hexdigest())
-        return ";".join(parts)
+        """Per-field digests of the compared fields, so a conflict can name the field.
+        (repr: the fields are str, None or a tuple of str, whose repr is exact.)"""
+        return ";".join(
+            name + "=" + hashlib.blake2b(repr(getattr(self, name)).encode(),
+                                         digest_size=8).hexdigest() for name in COMPARED)
 
 
 def differing_field(fingerprint_a: str, fingerprint_b: str) -> str | None:

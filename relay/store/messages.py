@@ -24,9 +24,14 @@ class AcceptMessage(Operation):
     key_id: str
     secret_box: object = None        # seals a tg_bot message's bot_token (relay.secret_box)
 
+    def __post_init__(self):
+        # Computed where the operation is made (the IOLoop), to keep the writer's turn short;
+        # only a request with an idempotency key is ever compared.
+        self.fingerprint = (self.request.fingerprint() if self.request.idempotency_key
+                            else None)
+
     def stage(self, batch):
-        request, state = self.request, batch.state
-        fingerprint = request.fingerprint()
+        request, state, fingerprint = self.request, batch.state, self.fingerprint
         # Requests with one key in the same group must see each other: the pending map.
         claimed = batch.pending.setdefault("idempotency", {})
         slot = (self.client_id, request.idempotency_key)
