@@ -17,7 +17,6 @@ import datetime as dt
 import importlib.resources
 import json
 import pathlib
-import resource
 import statistics
 import subprocess
 import sys
@@ -112,7 +111,10 @@ def build(path: pathlib.Path, events: int) -> float:
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report the
+    # parent's peak (the build's).
+    status = pathlib.Path("/proc/self/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024
 
 
 def child_duckdb(path: str, runs: int) -> dict:
