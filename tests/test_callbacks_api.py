@@ -6,7 +6,7 @@ import time
 import pytest
 
 from conftest import Api, make_settings, start_relay, stop_relay
-from webhook_helpers import (CALLBACKS, LOOPBACK, Receiver, deliveries, eventually, hooks,  # noqa: F401
+from webhook_helpers import (CALLBACKS, LOOPBACK, Receiver, deliveries, hooks,  # noqa: F401
                              inbound, register, settled)
 
 URL = "https://hooks.example.com/relay"
