@@ -6,7 +6,7 @@ a Relay it opens itself when no server runs on the data dir, or through POST
 from relay.analytics import actions as analytics
 from relay.core.errors import bad_request
 from relay.core.timefmt import parse_duration
-from relay.store import credentials, keys, phones
+from relay.store import backup as store_backup, credentials, keys, phones
 
 
 def keys_create(relay, name):
@@ -53,10 +53,19 @@ def phones_remove(relay, phone_id):
     return removed
 
 
+def backup(relay, out):
+    return relay.store.read_sync(store_backup.backup, relay.settings.data_dir, out)
+
+
+def archive(relay, out):
+    return relay.store.read_sync(store_backup.archive, out)
+
+
 ACTIONS = {
     "keys.create": keys_create, "keys.list": keys_list, "keys.rotate": keys_rotate,
     "keys.revoke": keys_revoke,
     "phones.add": phones_add, "phones.list": phones_list, "phones.remove": phones_remove,
     "phones.pair": phones_pair,
     "report": analytics.report, "events.import": analytics.events_import,
+    "backup": backup, "archive": archive,
 }

@@ -1,0 +1,97 @@
+"""Backups (a consistent Parquet export of the whole database, taken while the relay runs),
+restores into an empty data dir, and the day-partitioned Parquet archive of the event log.
+
+DuckDB takes no bound parameter for the file path of EXPORT, IMPORT or COPY, so paths are
+quoted into those statements (sql_path); table names come from the catalog, never a user."""
+import pathlib
+import shutil
+
+import duckdb
+
+from relay.core.errors import bad_request
+
+# Files of the data dir a backup carries besides the database: without them paired phones
+# would have to pair again and pending tg_bot messages could not be sent.
+KEY_FILES = ("device.key", "secrets.key")
+
+
+def sql_path(path: pathlib.Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _empty_target(out: pathlib.Path) -> pathlib.Path:
+    out = pathlib.Path(out).resolve()
+    if out.exists() and any(out.iterdir()):
+        raise bad_request("out", f"{out} is not empty")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _log_tables(cur) -> dict[str, str]:
+    """Each log table (it has a seq column) and the column that dates its rows."""
+    columns: dict[str, set] = {}
+    for table, column in cur.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                                     "WHERE schema_name = 'main'").fetchall():
+        columns.setdefault(table, set()).add(column)
+    return {table: "recorded_at" if "recorded_at" in names else "created_at"
+            for table, names in sorted(columns.items())
+            if "seq" in names and ({"recorded_at", "created_at"} & names)}
+
+
+def backup(cur, data_dir: pathlib.Path, out) -> dict:
+    """Runs on a reader cursor: one transaction, so one consistent snapshot."""
+    out = _empty_target(out)
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        counts = {t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in _log_tables(cur)}
+        cur.execute(f"EXPORT DATABASE {sql_path(out / 'database')} (FORMAT parquet)")
+    finally:
+        cur.execute("COMMIT")
+    for name in KEY_FILES:
+        if (data_dir / name).exists():
+            shutil.copy2(data_dir / name, out / name)
+    return {"out": str(out), "rows": counts}
+
+
+def restore(source, data_dir: pathlib.Path, db_file: str) -> dict:
+    """Into a data dir with no database yet (the relay must not be running on it)."""
+    source = pathlib.Path(source).resolve()
+    if not (source / "database" / "load.sql").exists():
+        raise bad_request("source", f"{source} is not a relay backup")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if (data_dir / db_file).exists():
+        raise bad_request("data_dir", f"{data_dir} already has a database; restore into an "
+                          "empty data dir")
+    con = duckdb.connect(str(data_dir / db_file))
+    try:
+        con.execute(f"IMPORT DATABASE {sql_path(source / 'database')}")
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in _log_tables(con)}
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    for name in KEY_FILES:
+        if (source / name).exists():
+            shutil.copy2(source / name, data_dir / name)
+    return {"data_dir": str(data_dir), "rows": counts}
+
+
+def archive(cur, out) -> dict:
+    """The event log as Parquet, one folder per table and one sub-folder per day
+    (day=YYYY-MM-DD, Hive style), so DuckDB, Spark or Trino can read it as it grows."""
+    out = pathlib.Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        counts = {}
+        for table, dated_by in _log_tables(cur).items():
+            counts[table] = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            if counts[table]:
+                cur.execute(
+                    f"COPY (SELECT *, CAST({dated_by} AS DATE) AS day FROM {table}) "
+                    f"TO {sql_path(out / table)} "
+                    "(FORMAT parquet, PARTITION_BY (day), OVERWRITE_OR_IGNORE true)")
+    finally:
+        cur.execute("COMMIT")
+    return {"out": str(out), "rows": counts}
