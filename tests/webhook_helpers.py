@@ -83,7 +83,7 @@ class Receiver:
 async def hooks(data_dir):
     """A relay that may send webhooks to loopback, and a client 'app' of it."""
     running = await start_relay(make_settings(data_dir, callback_allow_networks=LOOPBACK,
-                                              callback_timeout_seconds=3))
+                                              callback_timeout_seconds=10))
     running.client = await running.new_client("app")
     yield running
     running.client.close()
