@@ -237,22 +237,23 @@ class Agent:
         self._report(result)
 
     async def _attempt(self, frame: dict) -> dict:
-        message_id = frame["message_id"]
+        message_id, expires_at = frame["message_id"], frame.get("expires_at")
+
+        def outcome(status, error, delivered_at=None):
+            return self.journal.result(message_id, status, error, delivered_at, expires_at)
         if message_id in self.journal.attempted:
-            return self.journal.result(message_id, "failed", "interrupted while sending; not "
-                                       "sent again to avoid a duplicate", None)
-        expires_at = frame.get("expires_at")
+            return outcome("failed", "interrupted while sending; not sent again to avoid a "
+                           "duplicate")
         if expires_at and parse_iso(expires_at) <= utcnow():
-            return self.journal.result(message_id, "failed", "expired before it was sent", None)
-        self.journal.attempt(message_id)
+            return outcome("failed", "expired before it was sent")
+        self.journal.attempt(message_id, expires_at)
         self._write({"type": "status", "message_id": message_id, "status": "sending"})
         try:
             status, error = await self.backend.send(frame)
         except Exception as failure:   # a broken backend fails the message, not the agent
             log.exception("the backend failed on %s", message_id)
             status, error = "failed", f"backend error: {failure}"
-        delivered_at = iso(utcnow()) if status == "sent" else None
-        return self.journal.result(message_id, status, error, delivered_at)
+        return outcome(status, error, iso(utcnow()) if status == "sent" else None)
 
     def _report(self, result: dict) -> None:
         frame = {"type": "status", "message_id": result["result"], "status": result["status"]}

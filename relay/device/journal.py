@@ -3,13 +3,26 @@ and an inbound event is reported until the relay acknowledges it.
 
 An append-only JSON-lines file, flushed and fsynced before the agent acts on an entry; without
 a path it lives in memory only (benchmarks). Entries:
-  {"attempt": id}                         about to hand message `id` to the backend
-  {"result": id, "status", "error", "delivered_at"}   the backend's final answer
+  {"attempt": id, "expires_at"}           about to hand message `id` to the backend
+  {"result": id, "status", "error", "delivered_at", "expires_at"}   the backend's answer
   {"inbound": {...event fields...}}       an incoming event to report
-  {"inbound_acked": event_id}             the relay committed it"""
+  {"inbound_acked": event_id}             the relay committed it
+The relay never delivers a message after its expires_at, so on opening, entries of messages
+expired for more than a day (a margin for clock skew) are dropped and the file rewritten."""
+import datetime as dt
 import json
 import os
 import pathlib
+
+from relay.core.timefmt import parse_iso, utcnow
+
+FORGET_AFTER_EXPIRY = dt.timedelta(days=1)
+
+
+def _ends_a_line(path: pathlib.Path) -> bool:
+    with open(path, "rb") as file:
+        file.seek(-1, os.SEEK_END)
+        return file.read(1) == b"\n"
 
 
 class Journal:
@@ -17,12 +30,16 @@ class Journal:
         self.attempted: set[str] = set()
         self.results: dict[str, dict] = {}
         self.unacked_inbound: dict[str, dict] = {}
+        self._expires: dict[str, str] = {}          # message id -> its expires_at
         self._file = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.exists():
                 self._replay(path)
+                self._compact(path)
             self._file = open(path, "a", encoding="utf-8")
+            if self._file.tell() and not _ends_a_line(path):
+                self._file.write("\n")      # end the line a crash cut short
 
     def _replay(self, path: pathlib.Path) -> None:
         with open(path, encoding="utf-8") as file:
@@ -35,12 +52,35 @@ class Journal:
     def _apply(self, entry: dict) -> None:
         if "attempt" in entry:
             self.attempted.add(entry["attempt"])
+            self._expires[entry["attempt"]] = entry.get("expires_at")
         elif "result" in entry:
             self.results[entry["result"]] = entry
+            self._expires[entry["result"]] = entry.get("expires_at")
         elif "inbound" in entry:
             self.unacked_inbound[entry["inbound"]["event_id"]] = entry["inbound"]
         elif "inbound_acked" in entry:
             self.unacked_inbound.pop(entry["inbound_acked"], None)
+
+    def _compact(self, path: pathlib.Path) -> None:
+        cutoff = utcnow() - FORGET_AFTER_EXPIRY
+        done = {m for m, expires in self._expires.items()
+                if expires is not None and parse_iso(expires) < cutoff}
+        if not done:
+            return
+        self.attempted -= done
+        for message_id in done:
+            self.results.pop(message_id, None)
+            del self._expires[message_id]
+        entries = [*({"attempt": m, "expires_at": self._expires[m]} for m in self.attempted
+                     if m not in self.results),
+                   *self.results.values(),
+                   *({"inbound": event} for event in self.unacked_inbound.values())]
+        temporary = path.with_suffix(".tmp")
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.writelines(json.dumps(e, separators=(",", ":")) + "\n" for e in entries)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
 
     def _append(self, entry: dict) -> None:
         self._apply(entry)
@@ -49,13 +89,13 @@ class Journal:
             self._file.flush()
             os.fsync(self._file.fileno())
 
-    def attempt(self, message_id: str) -> None:
-        self._append({"attempt": message_id})
+    def attempt(self, message_id: str, expires_at: str | None) -> None:
+        self._append({"attempt": message_id, "expires_at": expires_at})
 
     def result(self, message_id: str, status: str, error: str | None,
-               delivered_at: str | None) -> dict:
+               delivered_at: str | None, expires_at: str | None) -> dict:
         entry = {"result": message_id, "status": status, "error": error,
-                 "delivered_at": delivered_at}
+                 "delivered_at": delivered_at, "expires_at": expires_at}
         self._append(entry)
         return entry
 
