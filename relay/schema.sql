@@ -1,4 +1,7 @@
--- Relay's system of record: an append-only event log. Rows are never updated or deleted;
+-- Relay's system of record: an append-only event log. This file is schema version 1; every
+-- later change is a numbered file in relay/migrations/, applied once, in order, at start-up
+-- (relay/store/migrations.py). Do not change this file: add a migration.
+-- Rows are never updated or deleted;
 -- current state (a key's validity, a message's status) is derived from the rows.
 -- All times are TIMESTAMP in UTC. `seq` is a store-wide increasing number given by the writer.
 
@@ -37,7 +40,7 @@ CREATE TABLE IF NOT EXISTS messages (
     source          VARCHAR,
     tags            VARCHAR[],
     idempotency_key VARCHAR,
-    fingerprint     VARCHAR            -- per-field digests, for idempotency keys only
+    fingerprint     VARCHAR NOT NULL   -- per-field digests (nullable since migration 0002)
 );
 
 -- Every later status fact of a message: sending, sent, failed, expired, and delivery attempts.

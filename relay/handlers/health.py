@@ -3,11 +3,13 @@ answers) and /readyz (the relay can accept writes)."""
 import relay
 from relay.handlers.base import BaseHandler
 from relay.handlers.openapi import json_response
+from relay.store.migrations import versions
+
+LATEST_SCHEMA = versions()[-1][0]
 
 
 def database_writable(relay) -> bool:
-    """The writer thread runs and its last commit succeeded (the schema is applied before the
-    relay serves at all)."""
+    """The writer thread runs and its last commit succeeded."""
     return relay.store.writer.healthy and relay.store.writer.alive
 
 
@@ -39,7 +41,7 @@ class ReadyHandler(BaseHandler):
 
     def get(self):
         checks = {"database_writable": database_writable(self.relay),
-                  "schema_applied": True,
+                  "schema_applied": self.store.schema_version == LATEST_SCHEMA,
                   "disk_space": self.relay.disk.ok()}
         ready = all(checks.values())
         self.reply(200 if ready else 503, {"success": ready, "ready": ready, "checks": checks,

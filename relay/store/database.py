@@ -1,12 +1,12 @@
 """Opening the database file, applying the schema, and the Store facade the app uses."""
 import asyncio
 import datetime as dt
-import importlib.resources
 import logging
 import pathlib
 
 import duckdb
 
+from relay.store.migrations import current_version, migrate
 from relay.store.readers import Readers
 from relay.store.state import State
 from relay.store.writer import Writer
@@ -38,8 +38,8 @@ class Store:
             if "lock" in str(error).lower():
                 raise DatabaseLocked(str(error)) from error
             raise
-        schema = importlib.resources.files("relay").joinpath("schema.sql").read_text()
-        self.con.execute(schema)
+        self.migrations_applied = migrate(self.con)
+        self.schema_version = current_version(self.con)
         self.state = State(idempotency_window)
         self.state.load(self.con)
         self.writer = Writer(self.con, self.state, _table_columns(self.con), on_commit)
