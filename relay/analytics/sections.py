@@ -1,6 +1,6 @@
 """The report's sections, all computed by one statement: each section adds scalar subqueries
-over the filtered sets (relay/analytics/scope.py) as columns of a one-row SELECT, so DuckDB
-plans them together and builds each filtered set once; Python only shapes the row.
+over the filtered sets (relay/analytics/scope.py) as columns of a one-row SELECT, so the
+whole report reads one snapshot in one round trip; Python only shapes the row.
 
 List sections hold at most $limit rows: the answer's `limit` for JSON, the row cap plus one
 for exports (to see that it was passed). Ties are broken by name, so answers are reproducible."""
@@ -30,19 +30,19 @@ _EMAILS = ("SELECT contact AS address, occurred_at AS time FROM inbound WHERE ch
            "UNION ALL SELECT destination, created_at FROM sent WHERE channel = 'email'")
 
 
-def _counted(table: str, key: str, where: str = "true", limit: bool = True) -> str:
+def _counted(table: str, key: str, where: str = "true") -> str:
     """[{k, n}] of `table` grouped by `key`: largest first, at most $limit."""
     return (f"(SELECT list({{'k': k, 'n': n}} ORDER BY n DESC, k) FROM ("
             f"SELECT {key} AS k, count(*) AS n FROM {table} WHERE {where} AND {key} IS NOT NULL "
-            f"GROUP BY k ORDER BY n DESC, k {'LIMIT $limit' if limit else ''}))")
+            f"GROUP BY k ORDER BY n DESC, k LIMIT $limit))")
 
 
 def _ranked(name: str, count: str = "count"):
     return lambda rows: [{name: row["k"], count: row["n"]} for row in rows or []]
 
 
-def _counts(rows) -> dict:
-    return {row["k"]: row["n"] for row in sorted(rows or [], key=lambda row: row["k"])}
+def _sorted(counts: dict | None) -> dict:
+    return dict(sorted((counts or {}).items()))
 
 
 class Sections:
@@ -74,20 +74,20 @@ class Sections:
 
     # -- the inbound side ---------------------------------------------------------------
     def summary(self):
+        # One pass over the inbound set: histogram() counts the channels in the same scan.
         totals = self._column("summary", f"""(SELECT {{
             'inbound_total': count(*), 'calls_total': count(*) FILTER ({_CALLS}),
             'messages_total': count(*) FILTER (event_type = 'message'),
             'answered_calls': count(*) FILTER (event_type = 'answered'),
             'missed_calls': count(*) FILTER (event_type = 'missed'),
             'avg_call_duration_sec': coalesce(avg(duration_sec) FILTER ({_CALLS}), 0),
-            'median_response_min': coalesce(median(response_min), 0)}}
+            'median_response_min': coalesce(median(response_min), 0),
+            'channels': histogram(channel)}}
             FROM inbound)""")
-        channels = self._column("inbound_channels", _counted("inbound", "channel",
-                                                             limit=False))
         return lambda v: {**v[totals], "avg_call_duration_sec":
                           round(float(v[totals]["avg_call_duration_sec"]), 1),
                           "median_response_min": round(float(v[totals]["median_response_min"]), 2),
-                          "channels": _counts(v[channels])}
+                          "channels": _sorted(v[totals]["channels"])}
 
     def hourly(self):
         name = self._local("hourly", "hour({})", "occurred_at", "SELECT * FROM inbound")
@@ -121,16 +121,17 @@ class Sections:
                           for row in v[name] or []]
 
     # -- the sent side ------------------------------------------------------------------
-    def sent_by_channel(self):
-        name = self._column("sent_channels", _counted("sent", "channel", limit=False))
-        return lambda v: _counts(v[name])
-
     def sent_summary(self):
-        total = self._column("sent_total", "(SELECT count(*) FROM sent)")
-        channels = self.sent_by_channel()
-        statuses = self._column("sent_statuses", _counted("sent", "status", limit=False))
-        return lambda v: {"sent_total": v[total], "channels": channels(v),
-                          "statuses": _counts(v[statuses])}
+        name = self._column("sent_summary", """(SELECT {
+            'sent_total': count(*), 'channels': histogram(channel),
+            'statuses': histogram(status)} FROM sent)""")
+        return lambda v: {"sent_total": v[name]["sent_total"],
+                          "channels": _sorted(v[name]["channels"]),
+                          "statuses": _sorted(v[name]["statuses"])}
+
+    def sent_by_channel(self):
+        summary = self.sent_summary()
+        return lambda v: summary(v)["channels"]
 
     def _days(self, name: str, column: str, rows: str):
         name = self._local(name, "CAST({} AS DATE)", column, rows)
