@@ -15,3 +15,11 @@ def call_on_loop(loop: asyncio.AbstractEventLoop | None, fn) -> None:
         fn()
     else:
         loop.call_soon_threadsafe(fn)
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The loop this thread runs, or None (the CLI's own Relay runs no services)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

@@ -18,7 +18,7 @@ from relay import __version__
 from relay.config import ConfigError
 from relay.core.errors import StorageUnavailable
 from relay.core.timefmt import utcnow
-from relay.loops import call_on_loop
+from relay.loops import call_on_loop, running_loop
 from relay.store.callbacks import QUEUED, CancelDelivery, RecordAttempt
 from relay.webhooks import schedule, signing
 from relay.webhooks.addresses import AddressPolicy, GuardedResolver, parse_networks
@@ -42,11 +42,7 @@ def start_webhooks(relay) -> "WebhookService | None":
     for name in ("callback_concurrency", "callback_timeout_seconds"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-    return WebhookService(relay, policy)
+    return WebhookService(relay, policy) if running_loop() is not None else None
 
 
 class WebhookService:
