@@ -5,8 +5,9 @@
 2. Delivery: webhooks delivered per second and latency from the event's commit to its arrival
    at a receiver (p50, p99), against a bare client POSTing the same bodies to the same receiver
    with the same concurrency (no log, no signing: the ceiling).
+3. Latency at a steady rate (no backlog) from commit to arrival, to one callback.
 
-    python bench/bench_webhooks.py [--events 2000] [--concurrency 16]
+    python bench/bench_webhooks.py [--events 2000] [--concurrency 16] [--rate 200]
 
 The receiver is a separate process on loopback; everything stops by itself."""
 import argparse
@@ -129,7 +130,6 @@ async def delivery(settings, events: int, port: int, arrivals: pathlib.Path,
         relay.close()
     latencies = sorted((float(at) - committed[ids[wid]]) * 1000
                        for at, wid in delivered if wid in ids)
-    arrivals.write_text("")
     bodies = [json.dumps({"type": "inbound", "n": n, "text": "bench"}).encode()
               for n in range(total)]
     ceiling = await bare_client(f"http://127.0.0.1:{port}/bare", bodies, concurrency)
@@ -140,6 +140,33 @@ async def delivery(settings, events: int, port: int, arrivals: pathlib.Path,
           f"{len(latencies)} deliveries to one callback: p50 {statistics.median(latencies):.0f}"
           f" ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.0f} ms (a backlog: all "
           "events are committed at once)")
+
+
+async def steady_latency(settings, rate: int, seconds: float, port: int,
+                         arrivals: pathlib.Path) -> None:
+    """Events at a steady rate to one callback: commit-to-arrival latency with no backlog."""
+    relay = Relay(settings)
+    earlier = len(arrivals.read_text().splitlines())   # the receiver appends to one file
+    committed: dict[str, float] = {}
+    try:
+        [callback_id] = await register(relay, port, ("steady",))
+        count = int(rate * seconds)
+        started = time.perf_counter()
+        for n in range(count):
+            await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
+            recorded = await relay.store.write(RecordInbound("phone_main", event(n, "steady")))
+            committed[recorded.event_id] = time.time()
+        lines = (await wait_for_lines(arrivals, earlier + count))[earlier:]
+        ids = dict(relay.store.read_sync(lambda cur: cur.execute(
+            "SELECT delivery_id, subject_id FROM webhook_deliveries WHERE callback_id = ?",
+            [callback_id]).fetchall()))
+    finally:
+        relay.close()
+    latencies = sorted((float(at) - committed[ids[wid]]) * 1000
+                       for at, wid in (line.split() for line in lines) if wid in ids)
+    print(f"steady {rate} events/s to one callback: commit-to-arrival p50 "
+          f"{statistics.median(latencies):.1f} ms, p99 "
+          f"{latencies[int(len(latencies) * 0.99) - 1]:.1f} ms over {len(latencies)} deliveries")
 
 
 async def main(args) -> None:
@@ -153,6 +180,7 @@ async def main(args) -> None:
                 callback_allow_networks="127.0.0.0/8", callback_concurrency=args.concurrency)
         await outbox_cost(settings("outbox"), args.events)
         await delivery(settings("delivery"), args.events, port, arrivals, args.concurrency)
+        await steady_latency(settings("steady"), args.rate, 5.0, port, arrivals)
     finally:
         receiver.terminate()
         receiver.wait()
@@ -162,4 +190,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rate", type=int, default=200, help="events/s of the steady phase")
     asyncio.run(main(parser.parse_args()))
