@@ -6,7 +6,8 @@ a Relay it opens itself when no server runs on the data dir, or through POST
 from relay.analytics import actions as analytics
 from relay.core.errors import bad_request
 from relay.core.timefmt import parse_duration
-from relay.store import backup as store_backup, credentials, keys, phones
+from relay.core import passwords
+from relay.store import backup as store_backup, credentials, keys, phones, portal
 
 
 def keys_create(relay, name):
@@ -53,6 +54,12 @@ def phones_remove(relay, phone_id):
     return removed
 
 
+def portal_set_password(relay, password):
+    """The portal owner's password (stored as an scrypt hash); signs every session out."""
+    hashed = passwords.hash_password(passwords.check_new(password))
+    return relay.store.write_sync(portal.SetPassword(hashed))
+
+
 def backup(relay, out):
     return relay.store.read_sync(store_backup.backup, relay.settings.data_dir, out)
 
@@ -65,7 +72,7 @@ ACTIONS = {
     "keys.create": keys_create, "keys.list": keys_list, "keys.rotate": keys_rotate,
     "keys.revoke": keys_revoke,
     "phones.add": phones_add, "phones.list": phones_list, "phones.remove": phones_remove,
-    "phones.pair": phones_pair,
+    "phones.pair": phones_pair, "portal.set_password": portal_set_password,
     "report": analytics.report, "events.import": analytics.events_import,
     "backup": backup, "archive": archive,
 }

@@ -13,9 +13,11 @@ from relay.diskspace import DiskGuard
 from relay.device.service import DeviceService
 from relay.handlers import FEATURES
 from relay.handlers.base import NotFoundHandler
+from relay.handlers.portal_live import LiveHub
 from relay.limits import TokenBuckets
 from relay.logs import log_request
 from relay.metrics import Metrics
+from relay.portal_access import PortalAccess
 from relay.senders.service import start_senders
 from relay.store.database import Store
 from relay.webhooks.service import start_webhooks
@@ -56,6 +58,8 @@ class Relay:
         self.devices = DeviceService(self)      # phone sockets, dispatch, expiry (on a loop)
         self.secret_box = SecretBox.for_data_dir(settings.data_dir)   # bot tokens at rest
         self.senders = start_senders(self)      # email and tg_bot delivery (on a loop)
+        self.portal = PortalAccess(self)        # the owner's password and portal sessions
+        self.live = LiveHub(self.bus)           # committed facts pushed to portal pages
 
     def _committed(self, group_size: int, seconds: float, published: list) -> None:
         """The writer's hook after each group commit (writer thread)."""

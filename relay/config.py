@@ -71,6 +71,9 @@ SETTINGS = (
     Setting("tls_key", str, "", "PEM private key for tls_cert"),
     Setting("metrics_token", str, "", "bearer token for GET /metrics (the admin token works "
                                       "too)"),
+    Setting("portal_session_hours", int, 12, "a portal sign-in lasts this long"),
+    Setting("portal_signin_per_minute", int, 10, "portal sign-in attempts an address may make "
+                                                 "a minute before it gets 429"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -119,6 +122,8 @@ class Settings:
     tls_cert: str
     tls_key: str
     metrics_token: str
+    portal_session_hours: int
+    portal_signin_per_minute: int
 
     @property
     def url(self) -> str:

@@ -70,6 +70,11 @@ class Server:
         log.info("relay listening on %s:%s (data in %s)", self.settings.host,
                  self.settings.port, self.settings.data_dir)
         print(json.dumps({"event": "listening", "url": self.settings.url}), flush=True)
+        if self.relay.portal.setup_code is not None:
+            log.warning("no portal password is set: open %s and use the setup code",
+                        self.settings.url)
+            print(json.dumps({"event": "portal_setup", "url": self.settings.url,
+                              "setup_code": self.relay.portal.setup_code}), flush=True)
         await self._stopped.wait()
         log.info("stopping")
         housekeeping.stop()

@@ -3,7 +3,7 @@ import argparse
 import json
 import sys
 
-from relay.cli import admin_client, data, demo, health, phone, report
+from relay.cli import admin, admin_client, data, demo, health, phone, report
 from relay.config import SETTINGS, ConfigError, load
 from relay.core.errors import ApiError
 
@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     phone.add_command(commands)
     demo.add_command(commands)
     for sub in (report.add_command(commands) + health.add_command(commands)
-                + data.add_command(commands)):
+                + data.add_command(commands) + admin.add_command(commands)):
         _setting_flags(sub, ["data_dir"])
     _setting_flags(commands.choices["demo"], [s.name for s in SETTINGS])
     return parser

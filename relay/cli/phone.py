@@ -6,9 +6,8 @@ import logging
 import signal
 import sys
 
-import segno
-
 from relay.device.agent import Agent, AgentStopped
+from relay.device.pairing_qr import pairing_qr
 from relay.device.simulator import DEFAULT_CONTACTS, Simulator
 
 
@@ -33,11 +32,8 @@ def add_command(commands) -> None:
 
 
 def print_qr(pairing: dict) -> None:
-    """The pairing as a QR code on stderr (stdout stays JSON): a JSON object with relay_url,
-    phone_id and pairing_code, what a phone app scans."""
-    content = json.dumps({k: pairing[k] for k in ("relay_url", "phone_id", "pairing_code")},
-                         separators=(",", ":"))
-    segno.make(content, error="m").terminal(out=sys.stderr, compact=True)
+    """The pairing as a QR code on stderr (stdout stays JSON), what a phone app scans."""
+    pairing_qr(pairing).terminal(out=sys.stderr, compact=True)
 
 
 def simulator(args) -> Simulator:

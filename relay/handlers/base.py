@@ -10,6 +10,7 @@ import tornado.web
 from relay.core import apikeys
 from relay.core.errors import ApiError, StorageUnavailable
 from relay.limits import retry_after
+from relay.portal_access import CLIENT_HEADER, SESSION_COOKIE, XSRF_HEADER
 
 log = logging.getLogger("relay.http")
 MAX_JSON_BODY = 64 * 1024
@@ -26,7 +27,7 @@ def _no_constants(name):
 
 class BaseHandler(tornado.web.RequestHandler):
     """Subclasses set `auth`: 'client' (a client API key), 'admin' (the data dir's admin
-    token) or None (public)."""
+    token), 'portal' (the owner's portal session; XSRF token on writes) or None (public)."""
 
     auth: str | None = "client"
 
@@ -57,6 +58,8 @@ class BaseHandler(tornado.web.RequestHandler):
                                headers={"Retry-After": retry_after(wait)})
         elif self.auth == "admin":
             self._check_admin()
+        elif self.auth == "portal":
+            self.key = self._portal_identity()
         if self.request.method in WRITE_METHODS and not self.relay.disk.ok():
             raise ApiError(503, "disk_full", "free disk space is below the configured minimum; "
                            "the relay accepts no writes until space is freed")
@@ -94,6 +97,16 @@ class BaseHandler(tornado.web.RequestHandler):
         if not hmac.compare_digest(token.encode(), self.relay.admin_token.encode()):
             raise self._auth_failed("invalid_admin_token", "this endpoint needs the admin "
                                     "token from the data dir")
+
+    def _portal_identity(self):
+        """The owner, signed in to the portal; a client API key does not open it."""
+        portal = self.relay.portal
+        session = portal.session_for(self.get_cookie(SESSION_COOKIE))
+        if session is None:
+            raise self._auth_failed("not_signed_in", "sign in to the portal first")
+        if self.request.method in WRITE_METHODS:
+            portal.check_xsrf(session, self.request.headers.get(XSRF_HEADER))
+        return portal.identity(self.request.headers.get(CLIENT_HEADER))
 
     @property
     def client_id(self) -> str:
