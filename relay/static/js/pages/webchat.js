@@ -12,7 +12,7 @@ function minutes(seconds) {
 
 function entry(item) {
   if (item.kind === "in" && CALLS[item.event_type]) {
-    return h("li", { class: "call" }, `📞 ${CALLS[item.event_type]}${minutes(item.duration_sec)}`,
+    return h("li", { class: "call" }, `${CALLS[item.event_type]}${minutes(item.duration_sec)}`,
       h("small", {}, `${item.channel} · ${when(item.at)}`));
   }
   return h("li", { class: item.kind }, item.text ?? "",
