@@ -1,8 +1,12 @@
 """The portal's page and files: / is relay/static/index.html, /static/... the rest. Nothing is
 loaded from elsewhere, and the Content-Security-Policy says so to the browser."""
+import json
 import pathlib
 
 import tornado.web
+
+from relay.core.errors import ApiError
+from relay.handlers.base import _HTTP_CODES
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 SECURITY_HEADERS = {
@@ -37,6 +41,13 @@ class AssetHandler(tornado.web.StaticFileHandler):
     def set_extra_headers(self, path):
         _secure(self)
         self.set_header("Cache-Control", "no-cache")
+
+    def write_error(self, status_code: int, **kwargs):
+        """A missing file is the API's JSON error, not Tornado's HTML page."""
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        error = ApiError(status_code, _HTTP_CODES.get(status_code, "error"),
+                         f"no such file: {self.request.path}")
+        self.finish(json.dumps(error.body()))
 
 
 ROUTES = [(r"/", IndexHandler), (r"/static/(.*)", AssetHandler)]
