@@ -7,6 +7,7 @@ for exports (to see that it was passed). Ties are broken by name, so answers are
 from relay.analytics import scope
 from relay.core.inbound import CALL_TYPES
 from relay.core.timefmt import iso
+from relay.store.bodies import INBOUND_JOIN
 from relay.store.inbound import event_payload
 
 _CALLS = "event_type IN ('" + "', '".join(CALL_TYPES) + "')"
@@ -110,12 +111,12 @@ class Sections:
                           'occurred_at': occurred_at, 'response_min': response_min}}
                         ORDER BY {sort})
             FROM (SELECT i.seq, i.event_id, i.phone_id, i.event_type, i.channel, i.contact,
-                         {scope.NAME} AS contact_name, i.text, i.duration_sec,
+                         {scope.NAME} AS contact_name, ib.text, i.duration_sec,
                          {scope.TAGS.format(own="i.tags")} AS tags, i.occurred_at,
                          chosen.response_min
                   FROM (SELECT seq, response_min FROM inbound ORDER BY {sort} LIMIT $limit)
                        AS chosen
-                  JOIN inbound_events i USING (seq)
+                  JOIN inbound_events i USING (seq) {INBOUND_JOIN}
                   LEFT JOIN book c ON c.address = i.contact))""")
         return lambda v: [{**event_payload(row), "response_min": row["response_min"]}
                           for row in v[name] or []]

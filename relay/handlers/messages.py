@@ -92,7 +92,7 @@ MESSAGE = {
         "message_id": {"type": "string"}, "status": {"enum": list(STATUSES)},
         "last_error": NULLABLE_STRING, "created_at": TIME, "delivered_at": TIME,
         "channel": {"enum": list(validate.CHANNELS)}, "phone_id": {"type": "string"},
-        "to": NULLABLE_STRING, "text": {"type": "string"}, "subject": NULLABLE_STRING,
+        "to": NULLABLE_STRING, "text": NULLABLE_STRING, "subject": NULLABLE_STRING,
         "title": NULLABLE_STRING, "source": NULLABLE_STRING, "idempotency_key": NULLABLE_STRING,
         "tags": {"type": "array", "items": {"type": "string"}},
         "history": {"type": "array", "items": {

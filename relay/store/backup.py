@@ -9,6 +9,7 @@ import shutil
 import duckdb
 
 from relay.core.errors import bad_request
+from relay.store import bodies
 
 # Files of the data dir a backup carries besides the database: without them paired phones
 # would have to pair again and pending tg_bot messages could not be sent.
@@ -27,15 +28,18 @@ def _empty_target(out: pathlib.Path) -> pathlib.Path:
     return out
 
 
-def _log_tables(cur) -> dict[str, str]:
-    """Each log table (it has a seq column) and the column that dates its rows."""
+def _dated_tables(cur) -> dict[str, str]:
+    """Each log table (it has a seq column) and the bodies kept beside the log, with the
+    column that dates their rows. A database from before migration 0003 has no bodies tables
+    (its bodies are still in the log tables)."""
     columns: dict[str, set] = {}
     for table, column in cur.execute("SELECT table_name, column_name FROM duckdb_columns() "
                                      "WHERE schema_name = 'main'").fetchall():
         columns.setdefault(table, set()).add(column)
     return {table: "recorded_at" if "recorded_at" in names else "created_at"
             for table, names in sorted(columns.items())
-            if "seq" in names and ({"recorded_at", "created_at"} & names)}
+            if ("seq" in names or table in bodies.TABLES)
+            and ({"recorded_at", "created_at"} & names)}
 
 
 def backup(cur, data_dir: pathlib.Path, out) -> dict:
@@ -44,7 +48,7 @@ def backup(cur, data_dir: pathlib.Path, out) -> dict:
     cur.execute("BEGIN TRANSACTION")
     try:
         counts = {t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                  for t in _log_tables(cur)}
+                  for t in _dated_tables(cur)}
         cur.execute(f"EXPORT DATABASE {sql_path(out / 'database')} (FORMAT parquet)")
     finally:
         cur.execute("COMMIT")
@@ -67,7 +71,7 @@ def restore(source, data_dir: pathlib.Path, db_file: str) -> dict:
     try:
         con.execute(f"IMPORT DATABASE {sql_path(source / 'database')}")
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                  for t in _log_tables(con)}
+                  for t in _dated_tables(con)}
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -78,14 +82,15 @@ def restore(source, data_dir: pathlib.Path, db_file: str) -> dict:
 
 
 def archive(cur, out) -> dict:
-    """The event log as Parquet, one folder per table and one sub-folder per day
-    (day=YYYY-MM-DD, Hive style), so DuckDB, Spark or Trino can read it as it grows."""
+    """The event log and the bodies still kept as Parquet, one folder per table and one
+    sub-folder per day (day=YYYY-MM-DD, Hive style), so DuckDB, Spark or Trino can read it as
+    it grows."""
     out = pathlib.Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     cur.execute("BEGIN TRANSACTION")
     try:
         counts = {}
-        for table, dated_by in _log_tables(cur).items():
+        for table, dated_by in _dated_tables(cur).items():
             counts[table] = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             if counts[table]:
                 cur.execute(

@@ -2,7 +2,6 @@
 events they announce, and each delivery's attempts, cancellation and redelivery."""
 import dataclasses
 import datetime as dt
-import json
 
 from relay.core.errors import ApiError, bad_request, not_found
 from relay.core.ids import random_id
@@ -10,6 +9,7 @@ from relay.core.timefmt import iso, utcnow
 from relay.store.writer import Batch, Operation
 from relay.webhooks import schedule, signing
 from relay.webhooks.definition import CallbackSpec
+from relay.webhooks.payload import sent_payload, stored_payload
 from relay.webhooks.state import Callback, DueDelivery
 
 QUEUED = "webhook.queued"     # bus topic: a delivery is due at next_at; wakes the service
@@ -83,13 +83,13 @@ class DeleteCallback(Operation):
 def _enqueue(batch: Batch, callback: Callback, kind: str, subject_id: str, body: dict) -> None:
     now = utcnow()
     delivery_id = random_id("wh_")
-    payload = json.dumps({"type": kind, "callback_id": callback.callback_id, **body},
-                         ensure_ascii=False, separators=(",", ":"))
+    kept = stored_payload({"type": kind, "callback_id": callback.callback_id, **body})
     batch.add("webhook_deliveries", {
         "seq": batch.next_seq(), "recorded_at": now, "delivery_id": delivery_id,
         "callback_id": callback.callback_id, "client_id": callback.client_id, "kind": kind,
-        "subject_id": subject_id, "payload": payload})
-    due = DueDelivery(delivery_id, callback.callback_id, payload, now, 0, 0, now)
+        "subject_id": subject_id, "payload": kept})
+    due = DueDelivery(delivery_id, callback.callback_id,
+                      sent_payload(kind, kept, body.get("text")), now, 0, 0, now)
     batch.after_commit(lambda: batch.state.webhooks.due.__setitem__(delivery_id, due))
     batch.publish(QUEUED, {"delivery_id": delivery_id, "next_at": now})
 

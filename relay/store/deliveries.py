@@ -3,32 +3,33 @@ outlived its time to live, the phones' last presence, and their connection event
 import dataclasses
 
 from relay.core.timefmt import utcnow
+from relay.store.bodies import MESSAGE_JOIN
 from relay.store.state import TERMINAL
 from relay.store.status import RecordStatus
 from relay.store.writer import Operation
 
 _OPEN = """
-    SELECT {columns} FROM messages m
+    SELECT {columns} FROM messages m {join}
     WHERE {condition} NOT EXISTS (SELECT 1 FROM message_events e
                                   WHERE e.message_id = m.message_id AND e.status IN $terminal)
     ORDER BY m.seq"""
-_CONTENT = ("message_id", "phone_id", "channel", "recipient", "text", "subject", "title", "tags",
-            "created_at")
+_CONTENT = ("m.message_id", "m.phone_id", "m.channel", "m.recipient", "b.text", "b.subject",
+            "b.title", "m.tags", "m.created_at")
 
 
 def open_messages(cur) -> list[dict]:
     """Every message not yet sent, failed or expired, oldest first, with what a deliver frame
-    needs (`to` as the API names it)."""
-    rows = cur.execute(_OPEN.format(columns=", ".join("m." + c for c in _CONTENT), condition=""),
-                       {"terminal": list(TERMINAL)}).fetchall()
-    names = [("to" if c == "recipient" else c) for c in _CONTENT]
+    needs (`to` as the API names it; the body, which retention keeps while a message is open)."""
+    rows = cur.execute(_OPEN.format(columns=", ".join(_CONTENT), join=MESSAGE_JOIN,
+                                    condition=""), {"terminal": list(TERMINAL)}).fetchall()
+    names = [("to" if c == "m.recipient" else c[2:]) for c in _CONTENT]
     return [dict(zip(names, row)) for row in rows]
 
 
 def expired_messages(cur, cutoff) -> list[str]:
     """Ids of open messages accepted before cutoff."""
     return [row[0] for row in cur.execute(
-        _OPEN.format(columns="m.message_id", condition="m.created_at < $cutoff AND"),
+        _OPEN.format(columns="m.message_id", join="", condition="m.created_at < $cutoff AND"),
         {"terminal": list(TERMINAL), "cutoff": cutoff}).fetchall()]
 
 

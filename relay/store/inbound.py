@@ -5,6 +5,7 @@ import dataclasses
 from relay.core.ids import random_id
 from relay.core.inbound import InboundEvent
 from relay.core.timefmt import iso, utcnow
+from relay.store.bodies import stage_inbound_body
 from relay.store.callbacks import stage_inbound_deliveries
 from relay.store.writer import Operation
 
@@ -43,7 +44,10 @@ class RecordInbound(Operation):
                "contact": event.contact, "contact_name": event.contact_name, "text": event.text,
                "duration_sec": event.duration_sec, "tags": list(event.tags),
                "occurred_at": event.occurred_at}
+        # The row keeps the text for the payload and the webhook filters; the table has no
+        # text column (the writer takes the table's columns only): it goes in as the body.
         batch.add("inbound_events", row)
+        stage_inbound_body(batch, row["event_id"], row["recorded_at"], event.text)
         claimed[slot] = row["event_id"]
         batch.after_commit(lambda: state.inbound_ids.__setitem__(slot, row["event_id"]))
         if self.live:

@@ -3,6 +3,7 @@ import base64
 
 from relay.core.errors import bad_request
 from relay.core.timefmt import iso
+from relay.store.bodies import MESSAGE_JOIN
 
 # A message's current status is its latest status event (status only moves forward), or
 # 'queued' when it has none yet.
@@ -12,8 +13,9 @@ _CURRENT = """
            max(delivered_at) AS delivered_at
     FROM message_events {where} GROUP BY message_id"""
 
+# text, subject and title are the body's: NULL once retention dropped it.
 _MESSAGE_COLUMNS = ("m.seq, m.message_id, m.created_at, m.phone_id, m.channel, m.recipient, "
-                    "m.text, m.subject, m.title, m.source, m.tags, m.idempotency_key")
+                    "b.text, b.subject, b.title, m.source, m.tags, m.idempotency_key")
 _COLUMNS = (_MESSAGE_COLUMNS +
             ", coalesce(s.status, 'queued') AS status, s.last_error, s.delivered_at")
 _NAMES = ("seq", "message_id", "created_at", "phone_id", "channel", "to", "text", "subject",
@@ -30,7 +32,7 @@ def _message(row) -> dict:
 
 
 def get_message(cur, client_id: str, message_id: str) -> dict | None:
-    row = cur.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages m "
+    row = cur.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages m {MESSAGE_JOIN} "
                       "WHERE m.message_id = $id AND m.client_id = $client",
                       {"id": message_id, "client": client_id}).fetchone()
     if row is None:
@@ -86,9 +88,11 @@ def list_messages(cur, client_id: str, filters: dict, limit: int) -> tuple[list,
     params = {"client": client_id, "limit": limit + 1, **filters}
     if "status" in filters:      # the status of every candidate is needed to filter
         rows = cur.execute(
-            f"SELECT {_COLUMNS} FROM messages m LEFT JOIN ({_CURRENT.format(where='')}) s "
-            f"USING (message_id) WHERE {' AND '.join(conditions)} "
-            "ORDER BY m.seq DESC LIMIT $limit", params).fetchall()
+            f"WITH s AS ({_CURRENT.format(where='')}), "
+            "     m AS (SELECT m.* FROM messages m LEFT JOIN s USING (message_id) "
+            f"           WHERE {' AND '.join(conditions)} ORDER BY m.seq DESC LIMIT $limit) "
+            f"SELECT {_COLUMNS} FROM m LEFT JOIN s USING (message_id) {MESSAGE_JOIN} "
+            "ORDER BY m.seq DESC", params).fetchall()
     else:
         # The page first, then the status events of its messages only: they all come after
         # the page's oldest message in the log, so seq skips the older row groups.
@@ -98,6 +102,6 @@ def list_messages(cur, client_id: str, filters: dict, limit: int) -> tuple[list,
             f"SELECT {_COLUMNS} FROM m LEFT JOIN ("
             + _CURRENT.format(where="WHERE seq >= (SELECT min(seq) FROM m) "
                                     "AND message_id IN (SELECT message_id FROM m)")
-            + ") s USING (message_id) ORDER BY m.seq DESC", params).fetchall()
+            + f") s USING (message_id) {MESSAGE_JOIN} ORDER BY m.seq DESC", params).fetchall()
     next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
     return [_message(row) for row in rows[:limit]], next_cursor

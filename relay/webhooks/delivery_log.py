@@ -1,6 +1,7 @@
 """Reads of the deliveries log for the API (reader threads; every value bound). A delivery's
 status is derived from its latest event: pending, delivered, dead or cancelled."""
 from relay.core.timefmt import iso
+from relay.webhooks.payload import TEXT_JOIN, sent_payload
 
 _DELIVERIES = """
     WITH events AS (
@@ -26,11 +27,12 @@ _DELIVERIES = """
                     WHEN e.last_event = 'attempt' THEN e.next_at END AS next_attempt_at
         FROM webhook_deliveries d LEFT JOIN events e USING (delivery_id)
         WHERE d.client_id = $client)
-    SELECT seq, delivery_id, callback_id, kind, subject_id, recorded_at, payload, attempts,
-           status, next_attempt_at
-    FROM deliveries WHERE {where} ORDER BY seq DESC LIMIT $limit"""
+    SELECT d.seq, d.delivery_id, d.callback_id, d.kind, d.subject_id, d.recorded_at, d.payload,
+           d.attempts, d.status, d.next_attempt_at, ib.text
+    FROM (SELECT * FROM deliveries WHERE {where} ORDER BY seq DESC LIMIT $limit) d
+    """ + TEXT_JOIN + " ORDER BY d.seq DESC"
 _COLUMNS = ("seq", "delivery_id", "callback_id", "type", "subject_id", "created_at", "payload",
-            "attempts", "status", "next_attempt_at")
+            "attempts", "status", "next_attempt_at", "text")
 
 # filter name -> condition; values bound as $name.
 FILTERS = {
@@ -68,6 +70,8 @@ def list_deliveries(cur, client_id: str, filters: dict, limit: int) -> tuple[lis
     page = [dict(zip(_COLUMNS, row)) for row in rows[:limit]]
     history = _attempts(cur, [d["delivery_id"] for d in page])
     for delivery in page:
+        delivery["payload"] = sent_payload(delivery["type"], delivery["payload"],
+                                          delivery.pop("text"))
         delivery["created_at"] = iso(delivery["created_at"])
         delivery["next_attempt_at"] = iso(delivery["next_attempt_at"])
         delivery["events"] = history[delivery["delivery_id"]]

@@ -5,6 +5,7 @@ import dataclasses
 import datetime as dt
 
 from relay.webhooks.definition import CallbackSpec
+from relay.webhooks.payload import TEXT_JOIN, sent_payload
 
 
 @dataclasses.dataclass
@@ -36,7 +37,7 @@ CALLBACK_COLUMNS = ("event", "recorded_at", "callback_id", "client_id", "secret"
 
 # Deliveries whose latest event leaves them pending: none yet, a redelivery, or a failed
 # attempt with a next try.
-_DUE = """
+_DUE = f"""
     WITH events AS (
         SELECT delivery_id, arg_max(event, seq) AS last_event,
                arg_max(next_attempt_at, seq) AS next_at,
@@ -44,12 +45,13 @@ _DUE = """
                max(seq) FILTER (WHERE event = 'redeliver') AS redeliver_seq,
                max(recorded_at) FILTER (WHERE event = 'redeliver') AS redelivered_at
         FROM webhook_delivery_events GROUP BY delivery_id)
-    SELECT d.delivery_id, d.callback_id, d.payload, coalesce(e.redelivered_at, d.recorded_at),
+    SELECT d.delivery_id, d.callback_id, d.kind, d.payload, ib.text,
+           coalesce(e.redelivered_at, d.recorded_at),
            coalesce(e.attempts, 0),
            (SELECT count(*) FROM webhook_delivery_events a WHERE a.delivery_id = d.delivery_id
               AND a.event = 'attempt' AND a.seq > coalesce(e.redeliver_seq, 0)),
            CASE WHEN e.last_event = 'attempt' THEN e.next_at ELSE d.recorded_at END
-    FROM webhook_deliveries d LEFT JOIN events e USING (delivery_id)
+    FROM webhook_deliveries d LEFT JOIN events e USING (delivery_id) {TEXT_JOIN}
     WHERE e.last_event IS NULL OR e.last_event = 'redeliver'
        OR (e.last_event = 'attempt' AND e.next_at IS NOT NULL)"""
 
@@ -75,8 +77,10 @@ class WebhookState:
                 "SELECT message_id, callback_id FROM message_callbacks").fetchall():
             if message_id in open_messages:
                 self.message_callbacks[message_id] = callback_id
-        for row in con.execute(_DUE).fetchall():
-            self.due[row[0]] = DueDelivery(*row)
+        for delivery_id, callback_id, kind, stored, text, *timing in con.execute(
+                _DUE).fetchall():
+            self.due[delivery_id] = DueDelivery(delivery_id, callback_id,
+                                                sent_payload(kind, stored, text), *timing)
 
     def apply_callback_event(self, row: dict) -> None:
         callback_id, event = row["callback_id"], row["event"]
