@@ -21,6 +21,12 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
                429: "rate_limited", 503: "unavailable"}
 
 
+def finish_with_error(handler: tornado.web.RequestHandler, status: int, message: str) -> None:
+    """The JSON error shape from a handler that is not a BaseHandler (files, websockets)."""
+    handler.set_header("Content-Type", "application/json; charset=utf-8")
+    handler.finish(json.dumps(ApiError(status, _HTTP_CODES.get(status, "error"), message).body()))
+
+
 def _no_constants(name):
     raise ValueError(f"{name} is not valid JSON")
 

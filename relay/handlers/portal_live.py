@@ -4,15 +4,14 @@ Origin must be this relay (Tornado's check_origin)."""
 import datetime as dt
 import functools
 import json
-import logging
 
 import tornado.web
 import tornado.websocket
 
 from relay.core.timefmt import iso
+from relay.handlers.base import finish_with_error
 from relay.portal_access import SESSION_COOKIE
 
-log = logging.getLogger("relay.portal")
 TOPICS = ("message.accepted", "message.status", "inbound")
 
 
@@ -47,7 +46,11 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
 
     def prepare(self):
         if self.relay.portal.session_for(self.get_cookie(SESSION_COOKIE)) is None:
-            raise tornado.web.HTTPError(401, "sign in to the portal first")
+            raise tornado.web.HTTPError(401)
+
+    def write_error(self, status_code: int, **kwargs):
+        finish_with_error(self, status_code, "sign in to the portal first"
+                          if status_code == 401 else self._reason)
 
     def open(self):
         self.relay.live.sockets.add(self)

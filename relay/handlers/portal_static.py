@@ -1,12 +1,10 @@
 """The portal's page and files: / is relay/static/index.html, /static/... the rest. Nothing is
 loaded from elsewhere, and the Content-Security-Policy says so to the browser."""
-import json
 import pathlib
 
 import tornado.web
 
-from relay.core.errors import ApiError
-from relay.handlers.base import _HTTP_CODES
+from relay.handlers.base import finish_with_error
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 SECURITY_HEADERS = {
@@ -44,10 +42,7 @@ class AssetHandler(tornado.web.StaticFileHandler):
 
     def write_error(self, status_code: int, **kwargs):
         """A missing file is the API's JSON error, not Tornado's HTML page."""
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        error = ApiError(status_code, _HTTP_CODES.get(status_code, "error"),
-                         f"no such file: {self.request.path}")
-        self.finish(json.dumps(error.body()))
+        finish_with_error(self, status_code, f"no such file: {self.request.path}")
 
 
 ROUTES = [(r"/", IndexHandler), (r"/static/(.*)", AssetHandler)]
