@@ -7,7 +7,7 @@ from relay.analytics import actions as analytics
 from relay.core.errors import bad_request
 from relay.core.timefmt import parse_duration
 from relay.core import passwords
-from relay.store import backup as store_backup, credentials, keys, phones, portal
+from relay.store import backup as store_backup, credentials, keys, maintenance, phones, portal
 
 
 def keys_create(relay, name):
@@ -68,11 +68,21 @@ def archive(relay, out):
     return relay.store.read_sync(store_backup.archive, out)
 
 
+def retention(relay, days=None):
+    """Drops now the bodies older than `days` (default body_retention_days) of messages in a
+    final state and of inbound events, as the hourly job does."""
+    days = relay.settings.body_retention_days if days is None else days
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise bad_request("days", "'days' must be a whole number of days, at least 1 (with "
+                          "body_retention_days 0, bodies are kept until you say how long)")
+    return relay.store.write_sync(maintenance.DropOldBodies(days))
+
+
 ACTIONS = {
     "keys.create": keys_create, "keys.list": keys_list, "keys.rotate": keys_rotate,
     "keys.revoke": keys_revoke,
     "phones.add": phones_add, "phones.list": phones_list, "phones.remove": phones_remove,
     "phones.pair": phones_pair, "portal.set_password": portal_set_password,
     "report": analytics.report, "events.import": analytics.events_import,
-    "backup": backup, "archive": archive,
+    "backup": backup, "archive": archive, "retention": retention,
 }

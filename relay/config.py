@@ -26,6 +26,8 @@ SETTINGS = (
                                    "(default http://HOST:PORT)"),
     Setting("default_region", str, "US", "region for phone numbers written without +"),
     Setting("idempotency_days", int, 7, "days an idempotency key is remembered"),
+    Setting("body_retention_days", int, 0, "days message and inbound texts are kept; counts "
+                                           "and statuses stay; 0: forever"),
     Setting("reader_threads", int, 4, "threads serving database reads"),
     Setting("log_level", str, "info", "debug, info, warning or error"),
     Setting("smtp_host", str, "", "SMTP server for email; empty: email goes through the phone"),
@@ -86,6 +88,7 @@ class Settings:
     public_url: str
     default_region: str
     idempotency_days: int
+    body_retention_days: int
     reader_threads: int
     log_level: str
     smtp_host: str

@@ -14,12 +14,13 @@ from relay.app import Relay, make_app
 from relay.config import ConfigError, Settings
 from relay.logs import setup as setup_logging
 from relay.store.keys import LogKeyUse
-from relay.store.maintenance import ForgetIdempotencyKeys
+from relay.store.maintenance import DropOldBodies, ForgetIdempotencyKeys
 
 log = logging.getLogger("relay")
 SERVER_FILE = "server.json"
 MAX_BODY = 8 * 1024 * 1024   # larger bodies are cut off by Tornado; up to this we answer 413 JSON
 HOUSEKEEPING_MS = 60_000
+RETENTION_MS = 3_600_000     # bodies past body_retention_days are dropped hourly, and at start
 SHUTDOWN_GRACE_S = 0.5
 
 
@@ -29,6 +30,16 @@ def admin_url(settings: Settings) -> str:
         host = "127.0.0.1"
     scheme = "https" if settings.tls_cert else "http"
     return f"{scheme}://{host}:{settings.port}"
+
+
+def _log_dropped(future) -> None:
+    """Runs on the writer thread once a retention run committed (or failed)."""
+    if future.exception() is not None:
+        log.error("retention failed: %s", future.exception())
+    else:
+        dropped = future.result()
+        log.info("retention dropped %s message and %s inbound bodies recorded before %s",
+                 dropped["message_bodies"], dropped["inbound_bodies"], dropped["before"])
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext | None:
@@ -47,6 +58,8 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 class Server:
     def __init__(self, settings: Settings):
+        if settings.body_retention_days < 0:
+            raise ConfigError("body_retention_days must be 0 (keep forever) or more")
         self.settings = settings
         self.relay = Relay(settings)
         self.app = make_app(settings, self.relay)
@@ -58,6 +71,11 @@ class Server:
         for op in (LogKeyUse(), ForgetIdempotencyKeys()):
             self.relay.store.writer.submit(op)
 
+    def _retention(self) -> None:
+        if self.settings.body_retention_days:
+            self.relay.store.writer.submit(DropOldBodies(
+                self.settings.body_retention_days)).add_done_callback(_log_dropped)
+
     async def run(self) -> None:
         self.http.listen(self.settings.port, self.settings.host)
         server_file = self.settings.data_dir / SERVER_FILE
@@ -65,8 +83,11 @@ class Server:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopped.set)
-        housekeeping = tornado.ioloop.PeriodicCallback(self._housekeeping, HOUSEKEEPING_MS)
-        housekeeping.start()
+        periodic = [tornado.ioloop.PeriodicCallback(self._housekeeping, HOUSEKEEPING_MS),
+                    tornado.ioloop.PeriodicCallback(self._retention, RETENTION_MS)]
+        for job in periodic:
+            job.start()
+        self._retention()
         log.info("relay listening on %s:%s (data in %s)", self.settings.host,
                  self.settings.port, self.settings.data_dir)
         print(json.dumps({"event": "listening", "url": self.settings.url}), flush=True)
@@ -77,7 +98,8 @@ class Server:
                               "setup_code": self.relay.portal.setup_code}), flush=True)
         await self._stopped.wait()
         log.info("stopping")
-        housekeeping.stop()
+        for job in periodic:
+            job.stop()
         self.http.stop()                      # no new connections
         await asyncio.sleep(SHUTDOWN_GRACE_S)  # let requests in flight get their answers
         await self.http.close_all_connections()

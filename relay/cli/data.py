@@ -1,4 +1,4 @@
-"""`relay backup`, `relay restore` and `relay archive`."""
+"""`relay backup`, `relay restore`, `relay archive` and `relay retention`."""
 import json
 import pathlib
 
@@ -19,13 +19,23 @@ def add_command(commands) -> list:
     log = commands.add_parser("archive", help="the event log as day-partitioned Parquet")
     log.add_argument("--out", required=True, help="the archive folder (re-runs overwrite)")
     log.set_defaults(run=run_remote, action_name="archive")
-    return [save, load, log]
+    drop = commands.add_parser("retention", help="drop now the message and inbound texts "
+                                                 "older than body_retention_days")
+    drop.add_argument("--days", type=int, help="this many days instead of body_retention_days")
+    drop.set_defaults(run=run_retention)
+    return [save, load, log, drop]
 
 
 def run_remote(args, settings) -> int:
     # The running relay may have another working directory: give it an absolute path.
     out = str(pathlib.Path(args.out).resolve())
     print(json.dumps(admin_client.call(settings, args.action_name, {"out": out}), indent=2))
+    return 0
+
+
+def run_retention(args, settings) -> int:
+    params = {} if args.days is None else {"days": args.days}
+    print(json.dumps(admin_client.call(settings, "retention", params), indent=2))
     return 0
 
 

@@ -13,6 +13,7 @@ COMMIT call at all (the flush is its own transaction). Measured with a busy IOLo
 import asyncio
 import collections
 import concurrent.futures
+import dataclasses
 import logging
 import queue
 import threading
@@ -23,6 +24,16 @@ from relay.core.errors import ApiError, StorageUnavailable
 
 log = logging.getLogger("relay.store")
 MAX_GROUP = 5000
+
+
+@dataclasses.dataclass
+class Deletion:
+    """Rows of a side table (not part of the log) to delete in the group's transaction. table
+    and condition are the caller's constants; every value is bound through params."""
+    table: str
+    condition: str
+    params: list | dict
+    count: int | None = None       # the rows deleted, once committed
 
 
 def _settle(items) -> None:
@@ -44,7 +55,7 @@ class Batch:
         self.pending: dict = {}            # scratch space operations share within the group
         self._after_commit: list = []
         self.published: list[tuple[str, dict]] = []
-        self.deletes: list[tuple[str, str, object]] = []
+        self.deletes: list[Deletion] = []
         self._seq = state.seq
 
     def next_seq(self) -> int:
@@ -57,10 +68,15 @@ class Batch:
     def after_commit(self, fn) -> None:
         self._after_commit.append(fn)
 
-    def delete(self, table: str, column: str, value) -> None:
+    def delete(self, table: str, column: str, value) -> Deletion:
         """Remove rows of a side table that is not part of the log (a secret no longer
-        needed); table and column are the caller's constants, the value is bound."""
-        self.deletes.append((table, column, value))
+        needed, a body past its retention) whose column equals value."""
+        return self.delete_where(table, f"{column} = ?", [value])
+
+    def delete_where(self, table: str, condition: str, params: list | dict) -> Deletion:
+        deletion = Deletion(table, condition, params)
+        self.deletes.append(deletion)
+        return deletion
 
     def publish(self, topic: str, payload: dict) -> None:
         """Announce a fact to the IOLoop's subscribers once it is committed."""
@@ -200,8 +216,10 @@ class Writer:
             appender = self._appender(table)
             appender.append_rows([tuple(row.get(c) for c in columns) for row in table_rows])
             appender.flush()
-        for table, column, value in deletes:
-            self._con.execute(f"DELETE FROM {table} WHERE {column} = ?", [value])
+        for deletion in deletes:
+            deletion.count = self._con.execute(
+                f"DELETE FROM {deletion.table} WHERE {deletion.condition}",
+                deletion.params).fetchone()[0]
         if several:
             self._con.execute("COMMIT")
 
