@@ -2,6 +2,10 @@
 the session's XSRF token a 403, repeated sign-ins a 429; a client key does not open the portal
 and a portal session does not open /api/v1."""
 import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 
 import tornado.httpclient
 import tornado.websocket
@@ -172,3 +176,29 @@ async def test_the_page_and_its_files_are_served_with_a_strict_policy(relay):
     for path in ("/static/nothing.js", "/static/%2e%2e/schema.sql"):
         status, body, _ = await browser.call("GET", path)
         assert status in (403, 404) and body["success"] is False, path
+
+
+def test_serve_prints_a_setup_code_and_the_cli_sets_the_password(relay_process):
+    process = relay_process().start()
+    try:
+        [setup] = [json.loads(line) for line in process.log_text().splitlines()
+                   if '"portal_setup"' in line]
+        assert len(setup["setup_code"]) == 10
+        result = subprocess.run([sys.executable, "-m", "relay", "admin", "set-password",
+                                 "--data-dir", str(process.data_dir)], input=PASSWORD + "\n",
+                                capture_output=True, text=True, env=process.env, timeout=60)
+        assert result.returncode == 0, result.stderr
+
+        def sign_in(body):
+            request = urllib.request.Request(
+                process.url + "/portal/api/signin", data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"}, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status
+            except urllib.error.HTTPError as error:
+                return error.code
+        assert sign_in({"password": PASSWORD}) == 200
+        assert sign_in({"password": "not it"}) == 401
+    finally:
+        process.stop()
