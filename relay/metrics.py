@@ -2,6 +2,8 @@
 Labels carry channels, statuses and route names only: never numbers, addresses or keys."""
 import prometheus_client as prom
 
+from relay.store.callbacks import ATTEMPTED
+
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 GROUP_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 5000)
 
@@ -38,7 +40,7 @@ class Metrics:
         bus.subscribe("message.status", lambda m: self.statuses.labels(m["status"]).inc())
         bus.subscribe("inbound", lambda e: self.inbound.labels(e["channel"],
                                                                 e["event_type"]).inc())
-        bus.subscribe("webhook.attempt", lambda a: self.webhooks.labels(a["outcome"]).inc())
+        bus.subscribe(ATTEMPTED, lambda a: self.webhooks.labels(a["outcome"]).inc())
 
     def observe_commit(self, group_size: int, seconds: float, published) -> None:
         """The writer's on_commit hook (writer thread; prometheus_client is thread-safe)."""

@@ -13,6 +13,7 @@ from relay.webhooks.payload import sent_payload, stored_payload
 from relay.webhooks.state import Callback, DueDelivery
 
 QUEUED = "webhook.queued"     # bus topic: a delivery is due at next_at; wakes the service
+ATTEMPTED = "webhook.attempt"  # bus topic: a try was recorded, with its outcome (metrics)
 MAX_CALLBACKS = 100           # per client
 
 
@@ -159,10 +160,11 @@ class RecordAttempt(Operation):
         if not (self.delivered or gone):
             next_at = schedule.next_attempt(due.cycle_started, due.cycle_attempts + 1, now,
                                             self.retry_after)
+        outcome = "delivered" if self.delivered else "failed"
         _delivery_event(batch, self.delivery_id, "attempt", attempt=due.attempts + 1,
-                        outcome="delivered" if self.delivered else "failed",
-                        status_code=self.status_code, error=self.error,
+                        outcome=outcome, status_code=self.status_code, error=self.error,
                         duration_ms=self.duration_ms, next_attempt_at=next_at)
+        batch.publish(ATTEMPTED, {"delivery_id": self.delivery_id, "outcome": outcome})
         if gone and due.callback_id in webhooks.callbacks:
             callback = webhooks.callbacks[due.callback_id]
             _callback_event(batch, "deactivated", callback.callback_id, callback.client_id,
