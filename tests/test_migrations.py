@@ -62,7 +62,17 @@ def _database_before_bodies_apart(path):
     return con
 
 
-async def _texts_read_as_before(running):
+async def _texts_read_as_before(data_dir):
+    """Starts a relay on data_dir, which applies 0003 first, and reads every text back."""
+    running = await start_relay(make_settings(data_dir))
+    try:
+        assert running.relay.store.migrations_applied[0] == BODIES_APART
+        await _read_back(running)
+    finally:
+        await stop_relay(running)
+
+
+async def _read_back(running):
     api = running.api
     status, mail = await api.get("/api/v1/messages/msg_mail", key=KEY)
     assert status == 200, mail
@@ -105,12 +115,7 @@ async def test_upgrade_from_version_1(data_dir):
 async def test_upgrade_moves_the_texts_out_of_the_log_and_reads_them_back(data_dir):
     data_dir.mkdir(parents=True)
     _database_before_bodies_apart(data_dir / DB_FILE).close()
-    running = await start_relay(make_settings(data_dir))
-    try:
-        assert running.relay.store.migrations_applied[0] == BODIES_APART
-        await _texts_read_as_before(running)
-    finally:
-        await stop_relay(running)
+    await _texts_read_as_before(data_dir)
 
 
 async def test_a_backup_from_before_the_migration_restores_then_upgrades(tmp_path):
@@ -124,9 +129,4 @@ async def test_a_backup_from_before_the_migration_restores_then_upgrades(tmp_pat
     assert taken["rows"]["messages"] == 2 and "message_bodies" not in taken["rows"]
     restored = backup.restore(tmp_path / "backup", new_dir, DB_FILE)
     assert restored["rows"] == taken["rows"]
-    running = await start_relay(make_settings(new_dir))
-    try:
-        assert running.relay.store.migrations_applied[0] == BODIES_APART
-        await _texts_read_as_before(running)
-    finally:
-        await stop_relay(running)
+    await _texts_read_as_before(new_dir)
