@@ -3,11 +3,10 @@ import hmac
 import json
 import logging
 import re
-import secrets
 
 import tornado.web
 
-from relay.core import apikeys
+from relay.core import apikeys, ids
 from relay.core.errors import ApiError, StorageUnavailable
 from relay.limits import retry_after
 from relay.portal_access import CLIENT_HEADER, SESSION_COOKIE, XSRF_HEADER
@@ -51,7 +50,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def prepare(self):
         given = self.request.headers.get("X-Request-Id", "")
-        self.request_id = given if REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+        self.request_id = given if REQUEST_ID.fullmatch(given) else ids.request_id()
         self.set_header("X-Request-Id", self.request_id)
         if self.auth is None:
             return
