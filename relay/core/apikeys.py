@@ -9,6 +9,7 @@ import zlib
 
 PREFIX = "rly_"
 ALPHABET = string.digits + string.ascii_letters
+_ALPHABET_SET = frozenset(ALPHABET)
 BODY_LEN = 30
 CHECK_LEN = 6
 
@@ -34,7 +35,7 @@ def well_formed(key: str) -> bool:
     if not key.startswith(PREFIX) or len(key) != len(PREFIX) + BODY_LEN + CHECK_LEN:
         return False
     body, check = key[len(PREFIX):-CHECK_LEN], key[-CHECK_LEN:]
-    return all(c in ALPHABET for c in body) and secrets.compare_digest(check, _checksum(body))
+    return _ALPHABET_SET.issuperset(body) and secrets.compare_digest(check, _checksum(body))
 
 
 def key_hash(key: str) -> str:
