@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Sets up Relay and runs it: ./scripts/run.sh [relay serve flags]
+# or, with a simulated phone already paired: ./scripts/run.sh demo [relay demo flags]
 # First run: creates ./relay-data with a client key (saved to relay-data/first-client.key,
 # mode 0600, for the README's examples) and a phone "phone_main".
 set -euo pipefail
@@ -14,4 +15,6 @@ if [ ! -f "$data/first-client.key" ]; then
   "$relay" phones add phone_main --data-dir "$data" > /dev/null
   echo "Created $data with client key $key (also in $data/first-client.key) and phone phone_main"
 fi
-exec "$relay" serve --data-dir "$data" "$@"
+command=serve
+if [ "${1:-}" = demo ]; then command=demo; shift; fi
+exec "$relay" "$command" --data-dir "$data" "$@"
