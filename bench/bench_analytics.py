@@ -14,7 +14,6 @@ Targets (2 cores): full query p50 < 250 ms at 1M, < 2 s at 10M; >= 3x faster tha
 <= 1/5 of its peak memory."""
 import argparse
 import datetime as dt
-import importlib.resources
 import json
 import pathlib
 import statistics
@@ -51,14 +50,13 @@ FROM range($contacts) t(k);
 -- In time order, as a phone's reports arrive: seq grows with occurred_at.
 INSERT INTO inbound_events
 SELECT row_number() OVER (ORDER BY occurred_at), $now, 'in_' || i, phone_id, 'dev' || i,
-       channel, event_type, contact, contact_name, text, duration_sec, tags, occurred_at
+       channel, event_type, contact, contact_name, duration_sec, tags, occurred_at
 FROM (
 SELECT i, CASE WHEN h % 10 < 7 THEN 'phone_main' ELSE 'phone_b' END AS phone_id,
        channel, event_type,
        CASE channel WHEN 'email' THEN a.email WHEN 'tg' THEN a.tg
                     WHEN 'pchat' THEN 'room-' || (a.k % 20) ELSE a.phone END AS contact,
        CASE WHEN h % 3 = 0 THEN 'Name ' || a.k END AS contact_name,
-       CASE WHEN event_type = 'message' THEN 'text ' || i END AS text,
        CASE WHEN event_type = 'missed' THEN 0 WHEN event_type <> 'message'
             THEN ((h >> 40) % 1200)::INTEGER END AS duration_sec,
        [t FOR t IN ['vip', 'lead', 'work', 'spam'] IF (h >> 50) % 7 = length(t)] AS tags,
@@ -71,16 +69,24 @@ FROM (SELECT i, h, ['sms', 'sms', 'wa', 'tg', 'email', 'pchat'][1 + h % 6] AS ch
 JOIN addr a USING (k))
 ORDER BY occurred_at;
 
+-- Texts are bodies, kept beside the log (relay/store/bodies.py).
+INSERT INTO inbound_bodies
+SELECT event_id, recorded_at, 'text ' || device_event_id FROM inbound_events
+WHERE event_type = 'message' ORDER BY seq;
+
 -- Sent: most are replies to an inbound event (same contact and phone), minutes to days later.
 INSERT INTO messages
 SELECT $inbound + row_number() OVER (ORDER BY created_at), 'msg_' || seq, created_at, $client,
-       'key', phone_id, channel, contact, 'reply', NULL, NULL, NULL,
+       'key', phone_id, channel, contact, NULL,
        CASE WHEN seq % 4 = 0 THEN ['support'] ELSE [] END, NULL, 'fp'
 FROM (SELECT seq, phone_id, contact,
              CASE WHEN channel = 'pchat' THEN 'notify' ELSE channel END AS channel,
              occurred_at + to_seconds(((hash(seq) >> 8) % (3 * 86400))::BIGINT) AS created_at
       FROM inbound_events WHERE seq % 3 = 0 LIMIT $sent)
 ORDER BY created_at;
+
+INSERT INTO message_bodies SELECT message_id, created_at, 'reply', NULL, NULL FROM messages
+ORDER BY seq;
 
 INSERT INTO message_events
 SELECT 10 * $inbound + row_number() OVER (ORDER BY seq), created_at, message_id,
@@ -98,7 +104,8 @@ FROM addr WHERE k < $book;
 def build(path: pathlib.Path, events: int) -> float:
     started = time.perf_counter()
     con = duckdb.connect(str(path))
-    con.execute(importlib.resources.files("relay").joinpath("schema.sql").read_text())
+    from relay.store import migrations
+    migrations.migrate(con)       # the current schema: texts in the bodies tables
     inbound = events * 3 // 4
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     params = {"contacts": CONTACTS, "now": now, "client": CLIENT, "days": DAYS,
