@@ -12,10 +12,11 @@ COMMIT call at all (the flush is its own transaction). Measured with a busy IOLo
 (bench/bench_send.py measures the whole path).
 
 A send writes two tables (the message and its body, relay/store/bodies.py), so its group needs
-the explicit transaction: measured under wrk at 64 connections, a group took 6.0-7.0 ms
-instead of 4.1-4.5 ms (BEGIN and COMMIT each wait for the GIL behind the IOLoop), and the send
-path lost about 5-10% of its rate. Flushing the bodies in their own commit first was no faster
-(two fsyncs), so a group stays one transaction."""
+the explicit transaction: under wrk at 64 connections a group took 6.0-7.0 ms instead of
+4.1-4.5 ms (BEGIN and COMMIT each wait for the GIL behind the IOLoop). The send rate did not
+move within the noise (bench_send.py: 2950-2970 msg/s against 2875-2920 before, load
+average about 1; 5-10% less on a machine loaded to 2-3). Flushing the bodies in a commit of
+their own first was no faster (two fsyncs), so a group stays one transaction."""
 import asyncio
 import collections
 import concurrent.futures
