@@ -2,9 +2,9 @@
 log (migration 0003) so that retention can drop them and leave every fact in place.
 
 A body row is staged in the same group commit as its fact and carries the fact's own time as
-recorded_at, so readers join on (id, time), which lets DuckDB skip the row groups of other
-times. The side tables are the one place rows are deleted, by DropOldBodies only; a body that
-is gone reads as NULL."""
+recorded_at, so readers find it by (id, time), which lets DuckDB skip the row groups of other
+times. The side tables are the one place rows are deleted, by retention only (DropOldBodies in
+relay/store/maintenance.py); a body that is gone reads as NULL."""
 import datetime as dt
 
 MESSAGE_BODIES = "message_bodies"
