@@ -46,7 +46,8 @@ class Relay:
         self.bus = Bus()
         self.metrics = None
         self.store = Store(settings.data_dir, dt.timedelta(days=settings.idempotency_days),
-                           readers=settings.reader_threads, on_commit=self._committed)
+                           readers=settings.reader_threads, on_commit=self._committed,
+                           reply_window=dt.timedelta(hours=settings.reply_window_hours))
         self.state = self.store.state
         self.metrics = Metrics(self)
         self.online_phones: set[str] = set()   # phone ids with a live websocket

@@ -8,6 +8,7 @@ import duckdb
 
 from relay.store.migrations import current_version, migrate
 from relay.store.readers import Readers
+from relay.store.replies import ReplyLinks
 from relay.store.state import State
 from relay.store.writer import Writer
 
@@ -30,7 +31,7 @@ def _table_columns(con) -> dict[str, list[str]]:
 
 class Store:
     def __init__(self, data_dir: pathlib.Path, idempotency_window: dt.timedelta,
-                 readers: int = 4, on_commit=None):
+                 readers: int = 4, on_commit=None, reply_window=dt.timedelta(hours=168)):
         path = pathlib.Path(data_dir) / DB_FILE
         try:
             self.con = duckdb.connect(str(path))
@@ -42,7 +43,10 @@ class Store:
         self.schema_version = current_version(self.con)
         self.state = State(idempotency_window)
         self.state.load(self.con)
-        self.writer = Writer(self.con, self.state, _table_columns(self.con), on_commit)
+        self.replies = ReplyLinks(reply_window)
+        self.replies.load(self.con)
+        self.writer = Writer(self.con, self.state, _table_columns(self.con), on_commit,
+                             self.replies.derive)
         self.readers = Readers(self.con, readers)
         self.writer.start()
 

@@ -105,14 +105,16 @@ class Operation:
 
 
 class Writer:
-    def __init__(self, con, state, columns: dict[str, list[str]], on_commit=None):
-        # on_commit(group_size, seconds, published) runs on this thread after each commit.
+    def __init__(self, con, state, columns: dict[str, list[str]], on_commit=None, derive=None):
+        # on_commit(group_size, seconds, published) runs on this thread after each commit;
+        # derive(con, batch) adds the facts derived from the group's rows (reply links) to it.
         self._con = con
         self._state = state
         self._columns = columns            # table -> column names, in order
         self._appenders: dict = {}
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._on_commit = on_commit or (lambda group_size, seconds, published: None)
+        self._derive = derive or (lambda con, batch: None)
         self._thread = threading.Thread(target=self._run, name="relay-writer", daemon=True)
         self._stopping = False
         self.healthy = True
@@ -180,7 +182,8 @@ class Writer:
                 log.exception("operation %s failed", type(op).__name__)
                 results.append((future, None, error))
         started = time.perf_counter()
-        try:
+        try:   # derived rows commit with their facts, or neither does
+            self._derive(self._con, batch)
             if batch.rows or batch.deletes:
                 self._insert(batch.rows, batch.deletes)
             self.healthy = True

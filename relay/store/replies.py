@@ -1,0 +1,186 @@
+"""Reply links (migration 0004): which message of a client answered which inbound event, derived
+as the facts are written, so that a query joins each event to its reply instead of searching
+every event's next message (docs/analytics.md has the definition and the figures).
+
+The reply to an inbound event, for one client, is the client's first message accepted strictly
+after it, from the same phone, to the same contact (addresses compared in lower case), within
+the reply window. Messages are accepted in time order, so a link, once found, never changes.
+
+The writer derives each group's links before its commit, in the same transaction (derive):
+  - from memory for what is recent: the inbound events a new message may still answer (those
+    of the last window), and the messages a newly reported event may have had as its reply
+    (those since `since`, the start of what memory holds);
+  - from the database for an event older than `since` (imported history, a report long
+    delayed): its window closed before any new message, so its candidates are all committed.
+At start-up (catch_up) the links of the whole log are derived when there are none yet (the
+table is new) or the reply window grew; a shorter window needs nothing, as a query checks each
+link against the window in force."""
+import collections
+import dataclasses
+import datetime as dt
+import itertools
+
+from relay.core.timefmt import utcnow
+
+MARGIN = dt.timedelta(hours=1)        # memory reaches this much further back than the window
+PRUNE_EVERY = dt.timedelta(minutes=1)
+
+
+def contact_key(address: str) -> str:
+    """Two addresses are one contact when equal in lower case (docs/analytics.md)."""
+    return address.lower()
+
+
+# Each event's first message after it, per client; {events} gives seq, phone_id, contact and
+# occurred_at. The ASOF join matches the exact (client, phone, contact); it runs only to catch
+# up and for old events, never in a query.
+_FIRST_REPLIES = """
+    WITH events AS ({events}),
+    asked AS (
+        SELECT e.seq, e.occurred_at, c.client_id, e.phone_id, lower(e.contact) AS contact
+        FROM events e CROSS JOIN (SELECT DISTINCT client_id FROM messages) c
+        WHERE e.contact IS NOT NULL),
+    sent AS (
+        SELECT seq, client_id, phone_id, lower(recipient) AS contact, created_at FROM messages
+        WHERE recipient IS NOT NULL)
+    SELECT a.client_id, a.seq AS event_seq, s.seq AS message_seq, s.created_at AS replied_at
+    FROM asked a ASOF JOIN sent s
+        ON a.client_id = s.client_id AND a.phone_id = s.phone_id AND a.contact = s.contact
+       AND s.created_at > a.occurred_at
+    WHERE s.created_at <= a.occurred_at + $window"""
+
+_STAGED_EVENTS = ("SELECT unnest($events, recursive := true)")
+
+
+def _window_in_force(con) -> int | None:
+    row = con.execute("SELECT window_hours FROM reply_windows "
+                      "ORDER BY recorded_at DESC LIMIT 1").fetchone()
+    return row and row[0]
+
+
+def catch_up(con, window: dt.timedelta) -> bool:
+    """Derives the links the whole log lacks for this window; True if it had to."""
+    hours = int(window.total_seconds() // 3600)
+    in_force = _window_in_force(con)
+    if in_force == hours:
+        return False
+    grew = in_force is None or in_force < hours
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if grew:
+            con.execute(f"""INSERT INTO reply_links
+                SELECT * FROM ({_FIRST_REPLIES.format(events='SELECT * FROM inbound_events')}) r
+                WHERE NOT EXISTS (SELECT 1 FROM reply_links l
+                                  WHERE l.event_seq = r.event_seq AND l.client_id = r.client_id)
+                ORDER BY event_seq""", {"window": window})
+        con.execute("INSERT INTO reply_windows VALUES (?, ?)", [utcnow(), hours])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return grew
+
+
+@dataclasses.dataclass
+class _Open:
+    """An inbound event a new message may still answer."""
+    seq: int
+    occurred_at: dt.datetime
+    answered: set[str]          # the clients that already replied
+
+
+class ReplyLinks:
+    """The writer thread's memory of recent events and messages, and the derivation."""
+
+    def __init__(self, window: dt.timedelta):
+        self.window = window
+        self.since = utcnow()
+        self._pruned = self.since
+        self._open: dict[tuple[str, str], list[_Open]] = {}
+        self._sent: dict[tuple[str, str], list[tuple[dt.datetime, int, str]]] = {}
+
+    def load(self, con) -> None:
+        """Catches the links up, then remembers the recent events and messages."""
+        catch_up(con, self.window)
+        self.since = self._pruned = utcnow() - self.window - MARGIN
+        for seq, phone_id, contact, occurred_at, answered in con.execute("""
+                SELECT i.seq, i.phone_id, i.contact, i.occurred_at,
+                       list(l.client_id) FILTER (l.client_id IS NOT NULL)
+                FROM inbound_events i LEFT JOIN reply_links l ON l.event_seq = i.seq
+                WHERE i.occurred_at >= ? AND i.contact IS NOT NULL
+                GROUP BY ALL ORDER BY i.seq""", [self.since]).fetchall():
+            self._open.setdefault((phone_id, contact_key(contact)), []).append(
+                _Open(seq, occurred_at, set(answered or ())))
+        for seq, client_id, phone_id, recipient, created_at in con.execute(
+                "SELECT seq, client_id, phone_id, recipient, created_at FROM messages "
+                "WHERE created_at >= ? AND recipient IS NOT NULL ORDER BY seq",
+                [self.since]).fetchall():
+            self._sent.setdefault((phone_id, contact_key(recipient)), []).append(
+                (created_at, seq, client_id))
+
+    def derive(self, con, batch) -> None:
+        """Adds the links the batch's messages and events complete to the batch; memory
+        follows once it is committed."""
+        events = [r for r in batch.rows.get("inbound_events", ()) if r["contact"] is not None]
+        sent = [r for r in batch.rows.get("messages", ()) if r["recipient"] is not None]
+        if not events and not sent:
+            return
+        links: dict[tuple[int, str], tuple] = {}    # (event seq, client) -> the first reply
+
+        def offer(seq, occurred_at, client_id, created_at, message_seq, entry=None):
+            if occurred_at < created_at <= occurred_at + self.window:
+                best = links.get((seq, client_id))
+                if best is None or (created_at, message_seq) < best[:2]:
+                    links[(seq, client_id)] = (created_at, message_seq, entry)
+
+        staged_sent = collections.defaultdict(list)
+        for m in sent:
+            key = (m["phone_id"], contact_key(m["recipient"]))
+            staged_sent[key].append((m["created_at"], m["seq"], m["client_id"]))
+            for entry in self._open.get(key, ()):
+                if m["client_id"] not in entry.answered:
+                    offer(entry.seq, entry.occurred_at, m["client_id"], m["created_at"],
+                          m["seq"], entry)
+        old = [e for e in events if e["occurred_at"] < self.since]
+        for e in events:
+            key = (e["phone_id"], contact_key(e["contact"]))
+            for created_at, message_seq, client_id in itertools.chain(
+                    self._sent.get(key, ()), staged_sent.get(key, ())):
+                offer(e["seq"], e["occurred_at"], client_id, created_at, message_seq)
+        if old:
+            by_seq = {e["seq"]: e for e in old}
+            for client_id, seq, message_seq, created_at in con.execute(
+                    _FIRST_REPLIES.format(events=_STAGED_EVENTS),
+                    {"window": self.window, "events": [
+                        {k: e[k] for k in ("seq", "phone_id", "contact", "occurred_at")}
+                        for e in old]}).fetchall():
+                offer(seq, by_seq[seq]["occurred_at"], client_id, created_at, message_seq)
+        for (seq, client_id), (created_at, message_seq, _) in sorted(links.items()):
+            batch.add("reply_links", {"client_id": client_id, "event_seq": seq,
+                                      "message_seq": message_seq, "replied_at": created_at})
+        batch.after_commit(lambda: self._remember(events, staged_sent, links))
+
+    def _remember(self, events, staged_sent, links) -> None:
+        for key, rows in staged_sent.items():
+            self._sent.setdefault(key, []).extend(rows)
+        answered = collections.defaultdict(set)
+        for (seq, client_id), (_, _, entry) in links.items():
+            if entry is not None:
+                entry.answered.add(client_id)
+            answered[seq].add(client_id)
+        for e in events:
+            if e["occurred_at"] >= self.since:
+                self._open.setdefault((e["phone_id"], contact_key(e["contact"])), []).append(
+                    _Open(e["seq"], e["occurred_at"], answered[e["seq"]]))
+        self._prune()
+
+    def _prune(self) -> None:
+        now = utcnow()
+        if now - self._pruned < PRUNE_EVERY:
+            return
+        self._pruned, cutoff = now, now - self.window - MARGIN
+        self._open = {key: kept for key, entries in self._open.items()
+                      if (kept := [e for e in entries if e.occurred_at >= cutoff])}
+        self._sent = {key: kept for key, rows in self._sent.items()
+                      if (kept := [r for r in rows if r[0] >= cutoff])}
+        self.since = cutoff
