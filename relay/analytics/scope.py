@@ -13,44 +13,48 @@ from relay.core.inbound import CALL_TYPES
 from relay.store import contacts
 
 # The client's current contacts (relay/store/contacts.py).
-_BOOK = ("book AS MATERIALIZED (SELECT address, name, coalesce(tags, []) AS tags "
+_BOOK = ("book AS MATERIALIZED (SELECT lower(address) AS address, name, coalesce(tags, []) AS tags "
          "FROM (" + contacts.CURRENT.format(where="") + "))")
 
 # An event's own tags, then its contact's that it does not already have.
 TAGS = ("list_concat(coalesce({own}, []), list_filter(coalesce(c.tags, []), "
         "lambda t: NOT list_contains(coalesce({own}, []), t)))")
 
-# The reply to an inbound event: the first message the client sent after it to the same
-# contact from the same phone, on any channel (an ASOF join finds it), if within the window.
-# The join matches a 64-bit hash of (phone, contact): integer keys join several times faster
-# than the strings, and a collision among a store's contacts is vanishingly unlikely.
+# The reply to an inbound event: its client's link (relay/store/replies.py, derived as the
+# facts were written), if within the window in force. A hash join on the event's seq: the
+# search for each event's next message (an ASOF join) cost more than every section together.
 # The set stays narrow (what the filters and sections need); `events` fetches the details
 # of its few rows from inbound_events. Tags and names join in only when a filter needs them.
+# E-mail addresses are compared in lower case (contact_key), so old rows group with new ones.
 _INBOUND = """
-    replies AS (
-        SELECT hash(phone_id, recipient) AS reply_key, created_at FROM messages
-        WHERE client_id = $client AND recipient IS NOT NULL AND {reply_conditions}),
     base AS (
-        SELECT i.seq, i.phone_id, i.channel, i.event_type, i.contact, i.duration_sec,
-               i.occurred_at, hash(i.phone_id, i.contact) AS reply_key {details}
+        SELECT i.seq, i.channel, i.event_type, {contact} AS contact,
+               i.duration_sec, i.occurred_at {details}
         FROM inbound_events i {book_join}
         WHERE {conditions}),
-    answered AS (
-        SELECT b.* EXCLUDE (reply_key),
-               CASE WHEN r.created_at <= b.occurred_at + $window
-                    THEN round(epoch(r.created_at - b.occurred_at) / 60.0, 2) END
-                   AS response_min
-        FROM base b ASOF LEFT JOIN replies r
-            ON b.reply_key = r.reply_key AND r.created_at > b.occurred_at),
-    inbound AS MATERIALIZED (SELECT * FROM answered WHERE {post_conditions})"""
+    inbound AS MATERIALIZED (
+        SELECT b.*, CASE WHEN l.replied_at <= b.occurred_at + $window
+                         THEN round(epoch(l.replied_at - b.occurred_at) / 60.0, 2) END
+                        AS response_min
+        FROM base b LEFT JOIN reply_links l ON l.event_seq = b.seq AND l.client_id = $client
+        WHERE {post_conditions})"""
+
+
+def contact_key(alias: str, column: str) -> str:
+    """An address as the query compares and groups it: an e-mail address in lower case, as
+    the reply links compare it (relay/store/replies.py); other channels' are already."""
+    return (f"CASE WHEN {alias}.channel = 'email' THEN lower({alias}.{column}) "
+            f"ELSE {alias}.{column} END")
+
+
 # An inbound event's contact name: the address book's, else the one the phone reported.
 NAME = "coalesce(c.name, i.contact_name)"
 
 _SENT = """
     chosen AS (
-        SELECT m.seq, m.message_id, m.created_at, m.channel, m.recipient AS destination,
+        SELECT m.seq, m.message_id, m.created_at, m.channel, {destination} AS destination,
                {tags} AS tags, c.name AS contact_name
-        FROM messages m LEFT JOIN book c ON c.address = m.recipient
+        FROM messages m LEFT JOIN book c ON c.address = {destination}
         WHERE m.client_id = $client AND {conditions}),
     current AS (
         SELECT message_id, arg_max(status, seq) AS status FROM message_events
@@ -106,12 +110,6 @@ def _inbound_sql(f: Filters, window: dt.timedelta, params: dict) -> str:
     if f.max_duration_sec is not None:
         conditions.append("i.duration_sec <= $max_duration")
         params["max_duration"] = f.max_duration_sec
-    reply_conditions = []
-    if f.since is not None:
-        reply_conditions.append("created_at > $since")
-    if f.until is not None:
-        reply_conditions.append("created_at <= $reply_until")
-        params["reply_until"] = f.until + window
     params["window"] = window
     post = _tag_and_source_conditions(f, "contact", params)
     if f.has_response is not None:
@@ -120,8 +118,9 @@ def _inbound_sql(f: Filters, window: dt.timedelta, params: dict) -> str:
     return _INBOUND.format(
         details=f", {TAGS.format(own='i.tags')} AS tags, {NAME} AS contact_name"
                 if needs_book else "",
-        book_join="LEFT JOIN book c ON c.address = i.contact" if needs_book else "",
-        reply_conditions=" AND ".join(reply_conditions) or "true",
+        contact=contact_key("i", "contact"),
+        book_join=f"LEFT JOIN book c ON c.address = {contact_key('i', 'contact')}"
+                  if needs_book else "",
         conditions=" AND ".join(conditions) or "true",
         post_conditions=" AND ".join(post) or "true")
 
@@ -129,7 +128,7 @@ def _inbound_sql(f: Filters, window: dt.timedelta, params: dict) -> str:
 def _sent_sql(f: Filters, params: dict) -> str:
     conditions = _shared_conditions(f, "created_at", "m", params)
     post = _tag_and_source_conditions(f, "destination", params)
-    return _SENT.format(tags=TAGS.format(own="m.tags"),
+    return _SENT.format(tags=TAGS.format(own="m.tags"), destination=contact_key("m", "recipient"),
                         conditions=" AND ".join(conditions) or "true",
                         post_conditions=" AND ".join(post) or "true")
 

@@ -117,7 +117,7 @@ class Sections:
                   FROM (SELECT seq, response_min FROM inbound ORDER BY {sort} LIMIT $limit)
                        AS chosen
                   JOIN inbound_events i USING (seq) {INBOUND_JOIN}
-                  LEFT JOIN book c ON c.address = i.contact))""")
+                  LEFT JOIN book c ON c.address = {scope.contact_key("i", "contact")}))""")
         return lambda v: [{**event_payload(row), "response_min": row["response_min"]}
                           for row in v[name] or []]
 

@@ -1,0 +1,93 @@
+"""Reply links (relay/store/replies.py) as the query shows them: an event reported after its
+reply, from memory and from the database alike; links derived at start-up for a database that
+has none (from before migration 0004) and when the reply window grows; and e-mail addresses
+compared and grouped in lower case."""
+import datetime as dt
+
+import duckdb
+import pytest
+from conftest import Api, make_settings, sms, start_relay, stop_relay
+from test_analytics_api import QUERY, record
+
+from relay.core.timefmt import iso, utcnow
+from relay.store.database import DB_FILE
+
+
+async def started(data_dir, key=None, **settings):
+    """A relay on data_dir; the first start adds client 'app' and its phone, a later one
+    uses the key it got."""
+    relay = await start_relay(make_settings(data_dir, **settings))
+    if key is not None:
+        return relay, Api(relay.base_url, key=key, admin_token=relay.relay.admin_token)
+    api = await relay.new_client("app")
+    await relay.api.admin("phones.add", phone_id="phone_main")
+    return relay, api
+
+
+async def responses(api) -> dict:
+    status, body = await api.post(QUERY, {"range": "all"})
+    assert status == 200
+    return {e["message_id"]: e["response_min"] for e in body["events"]}
+
+
+@pytest.mark.parametrize("from_memory", [True, False])
+async def test_an_event_reported_after_its_reply(relay, client, from_memory):
+    assert (await client.post("/api/v1/messages", sms()))[0] == 202
+    if not from_memory:     # memory starts now: the event is older, so the database answers
+        relay.relay.store.replies.since = utcnow()
+    late = await record(relay, occurred_at=iso(utcnow() - dt.timedelta(minutes=30)))
+    after = await record(relay)
+    assert (await responses(client)) == {late: pytest.approx(30, abs=0.5), after: None}
+
+
+async def test_links_are_derived_at_start_for_an_old_database_and_a_longer_window(data_dir):
+    relay, api = await started(data_dir, reply_window_hours=1)
+    answered = await record(relay, occurred_at=iso(utcnow() - dt.timedelta(minutes=10)))
+    too_late = await record(relay, occurred_at=iso(utcnow() - dt.timedelta(hours=3)),
+                            contact="+12025550144")
+    await api.post("/api/v1/messages", sms())
+    await api.post("/api/v1/messages", sms(to="+12025550144"))
+    before = await responses(api)
+    assert before == {answered: pytest.approx(10, abs=0.5), too_late: None}
+    api.close()
+    await stop_relay(relay)
+
+    with duckdb.connect(str(data_dir / DB_FILE)) as con:   # as before migration 0004
+        con.execute("DROP TABLE reply_links; DROP TABLE reply_windows; "
+                    "DELETE FROM schema_migrations WHERE version = 4")
+    relay, api = await started(data_dir, api.key, reply_window_hours=1)
+    assert (await responses(api)) == before
+    api.close()
+    await stop_relay(relay)
+
+    relay, api = await started(data_dir, api.key, reply_window_hours=4)
+    assert (await responses(api)) == {answered: before[answered],
+                                      too_late: pytest.approx(180, abs=0.5)}
+    api.close()
+    await stop_relay(relay)
+
+
+async def test_email_addresses_match_and_group_whatever_their_case(relay, client):
+    earlier = utcnow() - dt.timedelta(minutes=20)
+    first = await record(relay, channel="email", contact="Bob.Smith@Example.com",
+                         occurred_at=iso(earlier))
+    second = await record(relay, channel="email", contact="bob.smith@example.com",
+                          occurred_at=iso(earlier))
+    status, _ = await client.post("/api/v1/contacts", {"address": "BOB.smith@example.com",
+                                                       "name": "Bob"})
+    assert status == 200
+    status, _ = await client.post("/api/v1/messages", sms(channel="email",
+                                                          to="BOB.SMITH@example.COM",
+                                                          subject="re"))
+    assert status == 202
+    status, body = await client.post(QUERY, {})
+    assert {e["message_id"]: e["response_min"] for e in body["events"]} == {
+        first: pytest.approx(20, abs=0.5), second: pytest.approx(20, abs=0.5)}
+    assert {e["contact_name"] for e in body["events"]} == {"Bob"}
+    assert body["top_contacts"] == [{"source": "bob.smith@example.com", "total": 2}]
+    report = body["email_report"]
+    assert report["top_inbound_senders"] == [{"sender": "bob.smith@example.com", "count": 2}]
+    assert report["top_sent_recipients"] == [{"recipient": "bob.smith@example.com",
+                                              "count": 1}]
+    assert report["domains"] == [{"domain": "example.com", "count": 3}]
+    assert body["sent_by_person"][0]["destination"] == "bob.smith@example.com"
