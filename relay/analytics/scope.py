@@ -20,25 +20,32 @@ _BOOK = ("book AS MATERIALIZED (SELECT lower(address) AS address, name, coalesce
 TAGS = ("list_concat(coalesce({own}, []), list_filter(coalesce(c.tags, []), "
         "lambda t: NOT list_contains(coalesce({own}, []), t)))")
 
-# The reply to an inbound event: its client's link (relay/store/replies.py, derived as the
-# facts were written), if within the window in force. A hash join on the event's seq: the
-# search for each event's next message (an ASOF join) cost more than every section together.
+# The inbound events that pass every filter (`inbound`), and the same with each reply's
+# response time (`answered`), the reply being its client's link (relay/store/replies.py,
+# derived as the facts were written) if within the window in force. Only the sections that
+# need the response join the links (a hash join on seq); searching each event's next message
+# at query time (an ASOF join) cost more than every section together. `inbound` is computed
+# once (MATERIALIZED) only where that is cheaper than each section scanning the log with its
+# own columns: when it joins the address book (a tag or source filter) or the links
+# (has_response). Measured in bench/bench_analytics.py (docs/analytics.md).
 # The set stays narrow (what the filters and sections need); `events` fetches the details
 # of its few rows from inbound_events. Tags and names join in only when a filter needs them.
-# E-mail addresses are compared in lower case (contact_key), so old rows group with new ones.
 _INBOUND = """
-    base AS (
-        SELECT i.seq, i.channel, i.event_type, {contact} AS contact,
-               i.duration_sec, i.occurred_at {details}
-        FROM inbound_events i {book_join}
-        WHERE {conditions}),
-    inbound AS MATERIALIZED (
-        SELECT b.*, CASE WHEN l.replied_at <= b.occurred_at + $window
-                         THEN round(epoch(l.replied_at - b.occurred_at) / 60.0, 2) END
-                        AS response_min
+    base AS {base} (
+        SELECT * FROM (
+            SELECT i.seq, i.channel, i.event_type, {contact} AS contact, i.duration_sec,
+                   i.occurred_at {details}
+            FROM inbound_events i {book_join}
+            WHERE {conditions})
+        WHERE {post_conditions}),
+    answered AS {answered} (
+        SELECT b.*, {response} AS response_min
         FROM base b LEFT JOIN reply_links l ON l.event_seq = b.seq AND l.client_id = $client
-        WHERE {post_conditions})"""
-
+        WHERE {response_conditions}),
+    inbound AS NOT MATERIALIZED (SELECT * FROM {inbound})"""
+# The minutes from an event ({event}) to its reply (l, a reply_links row), if within the window.
+RESPONSE = ("CASE WHEN l.replied_at <= {event}.occurred_at + $window "
+            "THEN round(epoch(l.replied_at - {event}.occurred_at) / 60.0, 2) END")
 
 def contact_key(alias: str, column: str) -> str:
     """An address as the query compares and groups it: an e-mail address in lower case, as
@@ -50,18 +57,18 @@ def contact_key(alias: str, column: str) -> str:
 # An inbound event's contact name: the address book's, else the one the phone reported.
 NAME = "coalesce(c.name, i.contact_name)"
 
+# The client's accepted messages. A message's tags (its own, then its recipient's contact's)
+# and contact name join in only when a filter needs them: sent_by_tag merges the contact's
+# tags per (recipient, own tags) group instead, and merging again is harmless. Statuses are
+# read by the sections that need them (sections.py): the status of every sent message,
+# joined back to each, cost more than the rest of the sent side.
 _SENT = """
-    chosen AS (
-        SELECT m.seq, m.message_id, m.created_at, m.channel, {destination} AS destination,
-               {tags} AS tags, c.name AS contact_name
-        FROM messages m LEFT JOIN book c ON c.address = {destination}
-        WHERE m.client_id = $client AND {conditions}),
-    current AS (
-        SELECT message_id, arg_max(status, seq) AS status FROM message_events
-        WHERE message_id IN (SELECT message_id FROM chosen) GROUP BY message_id),
     sent AS MATERIALIZED (
-        SELECT chosen.*, coalesce(current.status, 'queued') AS status
-        FROM chosen LEFT JOIN current USING (message_id)
+        SELECT * FROM (
+            SELECT m.seq, m.message_id, m.created_at, m.channel, {destination} AS destination,
+                   {details}
+            FROM messages m {book_join}
+            WHERE m.client_id = $client AND {conditions})
         WHERE {post_conditions})"""
 
 
@@ -112,23 +119,34 @@ def _inbound_sql(f: Filters, window: dt.timedelta, params: dict) -> str:
         params["max_duration"] = f.max_duration_sec
     params["window"] = window
     post = _tag_and_source_conditions(f, "contact", params)
-    if f.has_response is not None:
-        post.append(f"response_min IS {'NOT ' if f.has_response else ''}NULL")
     needs_book = bool(f.tags) or f.source_contains is not None
+    filtered = f.has_response is not None
     return _INBOUND.format(
+        base="MATERIALIZED" if needs_book and not filtered else "NOT MATERIALIZED",
+        answered="MATERIALIZED" if filtered else "NOT MATERIALIZED",
+        inbound="answered" if filtered else "base",
         details=f", {TAGS.format(own='i.tags')} AS tags, {NAME} AS contact_name"
                 if needs_book else "",
         contact=contact_key("i", "contact"),
         book_join=f"LEFT JOIN book c ON c.address = {contact_key('i', 'contact')}"
                   if needs_book else "",
         conditions=" AND ".join(conditions) or "true",
-        post_conditions=" AND ".join(post) or "true")
+        post_conditions=" AND ".join(post) or "true",
+        response=RESPONSE.format(event="b"),
+        response_conditions="true" if not filtered else
+        f"response_min IS {'NOT ' if f.has_response else ''}NULL")
 
 
 def _sent_sql(f: Filters, params: dict) -> str:
     conditions = _shared_conditions(f, "created_at", "m", params)
     post = _tag_and_source_conditions(f, "destination", params)
-    return _SENT.format(tags=TAGS.format(own="m.tags"), destination=contact_key("m", "recipient"),
+    destination = contact_key("m", "recipient")
+    needs_book = bool(f.tags) or f.source_contains is not None
+    return _SENT.format(destination=destination,
+                        details=f"{TAGS.format(own='m.tags')} AS tags, c.name AS contact_name"
+                                if needs_book else "m.tags",
+                        book_join=f"LEFT JOIN book c ON c.address = {destination}"
+                                  if needs_book else "",
                         conditions=" AND ".join(conditions) or "true",
                         post_conditions=" AND ".join(post) or "true")
 

@@ -27,14 +27,17 @@ _SORTS = {
     "fastest": "response_min ASC NULLS LAST, occurred_at DESC, seq DESC",
     "longest": "duration_sec DESC NULLS LAST, occurred_at DESC, seq DESC",
 }
+# The current status of the messages of {ids} (a set with message_id) that have status events.
+_STATUSES = ("SELECT message_id, arg_max(status, seq) AS status FROM message_events "
+             "WHERE message_id IN (SELECT message_id FROM {ids}) GROUP BY message_id")
 _EMAILS = ("SELECT contact AS address, occurred_at AS time FROM inbound WHERE channel = 'email' "
            "UNION ALL SELECT destination, created_at FROM sent WHERE channel = 'email'")
 
 
-def _counted(table: str, key: str, where: str = "true") -> str:
+def _counted(table: str, key: str, where: str = "true", count: str = "count(*)") -> str:
     """[{k, n}] of `table` grouped by `key`: largest first, at most $limit."""
     return (f"(SELECT list({{'k': k, 'n': n}} ORDER BY n DESC, k) FROM ("
-            f"SELECT {key} AS k, count(*) AS n FROM {table} WHERE {where} AND {key} IS NOT NULL "
+            f"SELECT {key} AS k, {count} AS n FROM {table} WHERE {where} AND {key} IS NOT NULL "
             f"GROUP BY k ORDER BY n DESC, k LIMIT $limit))")
 
 
@@ -75,14 +78,15 @@ class Sections:
 
     # -- the inbound side ---------------------------------------------------------------
     def summary(self):
-        # One pass over the inbound set: histogram() counts the channels in the same scan.
+        # One pass over the inbound set (histogram() counts the channels in the same scan);
+        # only the median needs the replies.
         totals = self._column("summary", f"""(SELECT {{
             'inbound_total': count(*), 'calls_total': count(*) FILTER ({_CALLS}),
             'messages_total': count(*) FILTER (event_type = 'message'),
             'answered_calls': count(*) FILTER (event_type = 'answered'),
             'missed_calls': count(*) FILTER (event_type = 'missed'),
             'avg_call_duration_sec': coalesce(avg(duration_sec) FILTER ({_CALLS}), 0),
-            'median_response_min': coalesce(median(response_min), 0),
+            'median_response_min': (SELECT coalesce(median(response_min), 0) FROM answered),
             'channels': histogram(channel)}}
             FROM inbound)""")
         return lambda v: {**v[totals], "avg_call_duration_sec":
@@ -104,6 +108,7 @@ class Sections:
 
     def events(self):
         sort = _SORTS[self.f.sort]
+        source = "answered" if "response_min" in sort else "inbound"
         name = self._column("events", f"""(
             SELECT list({{'event_id': event_id, 'phone_id': phone_id, 'event_type': event_type,
                           'channel': channel, 'contact': contact, 'contact_name': contact_name,
@@ -114,8 +119,11 @@ class Sections:
                          {scope.NAME} AS contact_name, ib.text, i.duration_sec,
                          {scope.TAGS.format(own="i.tags")} AS tags, i.occurred_at,
                          chosen.response_min
-                  FROM (SELECT seq, response_min FROM inbound ORDER BY {sort} LIMIT $limit)
-                       AS chosen
+                  FROM (SELECT e.seq, {scope.RESPONSE.format(event="e")} AS response_min
+                        FROM (SELECT seq, occurred_at FROM {source} ORDER BY {sort}
+                              LIMIT $limit) AS e
+                        LEFT JOIN reply_links l
+                            ON l.event_seq = e.seq AND l.client_id = $client) AS chosen
                   JOIN inbound_events i USING (seq) {INBOUND_JOIN}
                   LEFT JOIN book c ON c.address = {scope.contact_key("i", "contact")}))""")
         return lambda v: [{**event_payload(row), "response_min": row["response_min"]}
@@ -123,12 +131,19 @@ class Sections:
 
     # -- the sent side ------------------------------------------------------------------
     def sent_summary(self):
-        name = self._column("sent_summary", """(SELECT {
+        # Statuses of the messages that have status events; the rest are still queued.
+        name = self._column("sent_summary", f"""(SELECT {{
             'sent_total': count(*), 'channels': histogram(channel),
-            'statuses': histogram(status)} FROM sent)""")
-        return lambda v: {"sent_total": v[name]["sent_total"],
-                          "channels": _sorted(v[name]["channels"]),
-                          "statuses": _sorted(v[name]["statuses"])}
+            'statuses': (SELECT histogram(status) FROM ({_STATUSES.format(ids="sent")}))}}
+            FROM sent)""")
+
+        def shape(v):
+            total, statuses = v[name]["sent_total"], dict(v[name]["statuses"] or {})
+            if total > sum(statuses.values()):
+                statuses["queued"] = statuses.get("queued", 0) + total - sum(statuses.values())
+            return {"sent_total": total, "channels": _sorted(v[name]["channels"]),
+                    "statuses": _sorted(statuses)}
+        return shape
 
     def sent_by_channel(self):
         summary = self.sent_summary()
@@ -152,16 +167,23 @@ class Sections:
         return lambda v: [{**row, "last_sent": iso(row["last_sent"])} for row in v[name] or []]
 
     def sent_by_tag(self):
-        name = self._column("sent_by_tag", _counted("(SELECT unnest(tags) AS tag FROM sent)",
-                                                    "tag"))
+        # A message without tags of its own has its contact's: those count per recipient, so
+        # the tags merge only for the messages that have their own (merging again is harmless).
+        tagged = (f"(SELECT unnest({scope.TAGS.format(own='s.tags')}) AS tag, 1 AS n FROM sent s "
+                  "LEFT JOIN book c ON c.address = s.destination WHERE len(s.tags) > 0 "
+                  "UNION ALL SELECT unnest(c.tags), g.n FROM (SELECT destination, count(*) AS n "
+                  "FROM sent WHERE coalesce(len(tags), 0) = 0 GROUP BY destination) g "
+                  "JOIN book c ON c.address = g.destination)")
+        name = self._column("sent_by_tag", _counted(tagged, "tag", count="sum(n)"))
         return lambda v: _ranked("tag")(v[name])
 
     def sent_events(self):
-        name = self._column("sent_events", """(
-            SELECT list({'message_id': message_id, 'destination': destination,
-                         'channel': channel, 'status': status, 'created_at': created_at}
-                        ORDER BY created_at DESC, seq DESC)
-            FROM (SELECT * FROM sent ORDER BY created_at DESC, seq DESC LIMIT $limit))""")
+        name = self._column("sent_events", f"""(
+            WITH latest AS MATERIALIZED (SELECT * FROM sent ORDER BY created_at DESC, seq DESC LIMIT $limit)
+            SELECT list({{'message_id': message_id, 'destination': destination,
+                         'channel': channel, 'status': coalesce(status, 'queued'),
+                         'created_at': created_at}} ORDER BY created_at DESC, seq DESC)
+            FROM latest LEFT JOIN ({_STATUSES.format(ids="latest")}) USING (message_id))""")
         return lambda v: [{**row, "created_at": iso(row["created_at"])} for row in v[name] or []]
 
     # -- e-mail, both ways --------------------------------------------------------------
