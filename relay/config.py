@@ -63,6 +63,10 @@ SETTINGS = (
                                             "their inbound event counts as its reply"),
     Setting("query_timeout_ms", int, 10000, "an analytics query running longer is stopped (422)"),
     Setting("query_max_rows", int, 100000, "rows an analytics export may hold (more: 422)"),
+    Setting("query_memory_mb", int, 1024, "memory the database may use at once (analytics "
+                                          "queries use the most); more spills to disk; 0: 80% "
+                                          "of RAM"),
+    Setting("query_threads", int, 2, "threads one database query may use; 0: one per core"),
     Setting("rate_limit", int, 50, "requests a second per client key (token bucket); 0: off"),
     Setting("rate_burst", int, 100, "requests a client key may send at once above the rate"),
     Setting("auth_failures_per_minute", int, 30, "failed authentications an address may make "
@@ -118,6 +122,8 @@ class Settings:
     reply_window_hours: int
     query_timeout_ms: int
     query_max_rows: int
+    query_memory_mb: int
+    query_threads: int
     rate_limit: int
     rate_burst: int
     auth_failures_per_minute: int

@@ -8,6 +8,7 @@ from conftest import make_settings, sms, start_relay, stop_relay
 
 from relay.core.inbound import inbound_event
 from relay.core.timefmt import iso, utcnow
+from relay.store.database import limit_resources
 from relay.store.inbound import RecordInbound
 
 QUERY = "/api/v1/webchat/inbound/query"
@@ -160,6 +161,18 @@ async def test_a_slow_query_is_422_and_the_relay_goes_on(strict):
     assert (await api.post("/api/v1/messages", sms()))[0] == 202     # nothing was harmed
     status, body = await api.get("/api/v1/messages")
     assert status == 200 and len(body["messages"]) == 1
+
+
+async def test_a_query_over_the_memory_limit_is_422(relay, client):
+    await asyncio.gather(*[record(relay, event_id=f"n{n}", contact=f"+1202555{n:04d}")
+                           for n in range(2000)])
+    store = relay.relay.store      # query_memory_mb, lowered while the relay runs
+    await store.read(limit_resources, 1, 0)
+    status, body = await client.post(QUERY, {"range": "all", "sort": "slowest"})
+    await store.read(limit_resources, 1024, 0)
+    assert status == 422 and body["error"]["code"] == "query_too_large"
+    status, body = await client.post(QUERY, {"range": "all", "sort": "slowest"})
+    assert status == 200 and body["summary"]["inbound_total"] == 2000
 
 
 async def test_an_export_over_the_row_cap_is_422(data_dir):

@@ -44,6 +44,9 @@ def within_limits(cur, limits: Limits, client_id: str, filters: Filters, work):
     except duckdb.InterruptException:
         raise ApiError(422, "query_too_slow", f"the query ran longer than "
                        f"{limits.timeout_seconds:g} s; narrow the range or the filters") from None
+    except duckdb.OutOfMemoryException:
+        raise ApiError(422, "query_too_large", "the query needs more memory than "
+                       "query_memory_mb allows; narrow the range or the filters") from None
     finally:
         done.set()
         watchdog.join()

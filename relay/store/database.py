@@ -20,6 +20,15 @@ class DatabaseLocked(Exception):
     """Another process (a running relay) holds the database file."""
 
 
+def limit_resources(con, memory_mb: int, threads: int) -> None:
+    """DuckDB's memory limit and threads, for the whole database (0: DuckDB's default). The
+    values are whole numbers from the settings."""
+    if memory_mb > 0:
+        con.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
+    if threads > 0:
+        con.execute(f"SET threads = {int(threads)}")
+
+
 def _table_columns(con) -> dict[str, list[str]]:
     columns: dict[str, list[str]] = {}
     for table, column in con.execute(
@@ -31,7 +40,8 @@ def _table_columns(con) -> dict[str, list[str]]:
 
 class Store:
     def __init__(self, data_dir: pathlib.Path, idempotency_window: dt.timedelta,
-                 readers: int = 4, on_commit=None, reply_window=dt.timedelta(hours=168)):
+                 readers: int = 4, on_commit=None, reply_window=dt.timedelta(hours=168),
+                 memory_mb: int = 0, threads: int = 0):
         path = pathlib.Path(data_dir) / DB_FILE
         try:
             self.con = duckdb.connect(str(path))
@@ -45,6 +55,7 @@ class Store:
         self.state.load(self.con)
         self.replies = ReplyLinks(reply_window)
         self.replies.load(self.con)
+        limit_resources(self.con, memory_mb, threads)    # for what runs once started
         self.writer = Writer(self.con, self.state, _table_columns(self.con), on_commit,
                              self.replies.derive)
         self.readers = Readers(self.con, readers)
