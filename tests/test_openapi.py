@@ -63,3 +63,23 @@ async def test_responses_match_the_document(relay, client):
     check(spec, "/api/v1/messages/{message_id}", "get", status, body)
     status, body = await relay.api.get("/health", key="")
     check(spec, "/health", "get", status, body)
+
+
+async def test_the_inbound_query_and_each_export_match_the_document(relay, client):
+    spec = await _spec(relay)
+    path = "/api/v1/webchat/inbound/query"
+    answers = spec["paths"][path]["post"]["responses"]["200"]["content"]
+    await client.post("/api/v1/messages", sms())
+    status, body = await client.post(path, {})
+    check(spec, path, "post", status, body)
+    for section in ("events", "sent_events", "email_report.domains", "hourly"):
+        status, rows = await client.post(path, {"format": "json", "section": section})
+        check(spec, path, "post", status, rows)
+        assert isinstance(rows, list)
+    for export in ("csv", "parquet", "xlsx"):
+        response = await client.http.fetch(
+            client.base_url + path + f"?format={export}", raise_error=False,
+            headers={"Authorization": f"Bearer {client.key}"})
+        assert response.code == 200
+        assert response.headers["Content-Type"].split(";")[0] in answers
+        assert int(response.headers["X-Relay-Rows"]) == 0

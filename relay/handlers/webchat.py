@@ -107,17 +107,40 @@ REPORT = {
         "filters": {"type": "object"},
     },
 }
-_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+def _rows_of(section: str) -> dict:
+    """The schema of one row of a list section (filters.LIST_SECTIONS), as in the report."""
+    part = REPORT
+    for key in section.split("."):
+        part = part["properties"][key]
+    return part["items"]
+
+
+EXPORT = {"type": "array", "description": "format=json: every row of `section`",
+          "items": {"anyOf": list({str(row): row for row in map(
+              _rows_of, filters.LIST_SECTIONS)}.values())}}
+_DOWNLOAD_HEADERS = {
+    "Content-Disposition": {"description": "with `format`: attachment; filename=...",
+                            "schema": {"type": "string"}},
+    "X-Relay-Rows": {"description": "with `format`: the rows the download holds",
+                     "schema": {"type": "integer", "minimum": 0}}}
+# What a 200 is depends on `format`: the report (no format) and format=json are both
+# application/json, an object and an array of rows; csv is text; parquet and xlsx are binary.
 _ANSWERS = {
-    "200": {"description": "every section over the filtered events; with `format`, the "
-                           "section as a download (Content-Disposition: attachment)",
-            "content": {"application/json": {"schema": {"anyOf": [
-                {"$ref": "#/components/schemas/InboundReport"},
-                {"type": "array", "description": "format=json: the section's rows"}]}},
-                **{CONTENT_TYPES[name].split(";")[0]: _BINARY
-                   for name in ("csv", "parquet", "xlsx")}}},
+    "200": {"description": "no `format`: every section over the filtered events "
+                           "(InboundReport); with `format`, a download of `section`: json an "
+                           "array of its rows (InboundExport), csv text, parquet and xlsx files",
+            "headers": _DOWNLOAD_HEADERS,
+            "content": {
+                "application/json": {"schema": {"oneOf": [
+                    {"$ref": "#/components/schemas/InboundReport"},
+                    {"$ref": "#/components/schemas/InboundExport"}]}},
+                CONTENT_TYPES["csv"].split(";")[0]: {"schema": {"type": "string"}},
+                **{CONTENT_TYPES[name]: {"schema": {"type": "string", "format": "binary"}}
+                   for name in ("parquet", "xlsx")}}},
     **error_responses(400, 401, 413, 415, 422)}
-OPENAPI_SCHEMAS = {"InboundQuery": QUERY, "InboundReport": REPORT}
+OPENAPI_SCHEMAS = {"InboundQuery": QUERY, "InboundReport": REPORT, "InboundExport": EXPORT}
 OPENAPI_PATHS = {PATH: {
     "post": {"summary": "Query inbound and sent activity: every report section, or an export",
              "requestBody": json_body({"$ref": "#/components/schemas/InboundQuery"}),
