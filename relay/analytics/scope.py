@@ -1,9 +1,8 @@
 """The filtered sets one query works on, as common table expressions of the query's one
 statement: `book` (the client's current contacts), `inbound` (the inbound events that pass
-every filter, each with its reply's response time) and `sent` (the client's accepted messages
-that pass the filters that apply to them). The sections read only these, and each is computed
-once (MATERIALIZED: inlining them into each section was faster at 1M events but three times
-slower at 10M, where the reply join then ran once per section that needs it).
+every filter), `answered` (the same, each with its reply's response time) and `sent` (the
+client's accepted messages that pass the filters that apply to them). The sections read only
+these.
 
 See docs/analytics.md for the definitions this SQL implements."""
 import datetime as dt
@@ -47,6 +46,7 @@ _INBOUND = """
 RESPONSE = ("CASE WHEN l.replied_at <= {event}.occurred_at + $window "
             "THEN round(epoch(l.replied_at - {event}.occurred_at) / 60.0, 2) END")
 
+
 def contact_key(alias: str, column: str) -> str:
     """An address as the query compares and groups it: an e-mail address in lower case, as
     the reply links compare it (relay/store/replies.py); other channels' are already."""
@@ -58,12 +58,13 @@ def contact_key(alias: str, column: str) -> str:
 NAME = "coalesce(c.name, i.contact_name)"
 
 # The client's accepted messages. A message's tags (its own, then its recipient's contact's)
-# and contact name join in only when a filter needs them: sent_by_tag merges the contact's
-# tags per (recipient, own tags) group instead, and merging again is harmless. Statuses are
-# read by the sections that need them (sections.py): the status of every sent message,
-# joined back to each, cost more than the rest of the sent side.
+# and contact name join in only when a filter needs them (sent_by_tag merges the contact's
+# tags itself; merging again is harmless). Statuses are read by the sections that show them
+# (sections.py): the status of every sent message, joined back to each, cost more than the
+# rest of the sent side. Like `inbound`, the set is computed once (MATERIALIZED) only when
+# it joins the address book; else each section reads the log with its own columns.
 _SENT = """
-    sent AS MATERIALIZED (
+    sent AS {sent} (
         SELECT * FROM (
             SELECT m.seq, m.message_id, m.created_at, m.channel, {destination} AS destination,
                    {details}
@@ -142,7 +143,8 @@ def _sent_sql(f: Filters, params: dict) -> str:
     post = _tag_and_source_conditions(f, "destination", params)
     destination = contact_key("m", "recipient")
     needs_book = bool(f.tags) or f.source_contains is not None
-    return _SENT.format(destination=destination,
+    return _SENT.format(sent="MATERIALIZED" if needs_book else "NOT MATERIALIZED",
+                        destination=destination,
                         details=f"{TAGS.format(own='m.tags')} AS tags, c.name AS contact_name"
                                 if needs_book else "m.tags",
                         book_join=f"LEFT JOIN book c ON c.address = {destination}"
