@@ -41,10 +41,17 @@ _INBOUND = """
         SELECT b.*, {response} AS response_min
         FROM base b LEFT JOIN reply_links l ON l.event_seq = b.seq AND l.client_id = $client
         WHERE {response_conditions}),
-    inbound AS NOT MATERIALIZED (SELECT * FROM {inbound})"""
-# The minutes from an event ({event}) to its reply (l, a reply_links row), if within the window.
-RESPONSE = ("CASE WHEN l.replied_at <= {event}.occurred_at + $window "
-            "THEN round(epoch(l.replied_at - {event}.occurred_at) / 60.0, 2) END")
+    inbound AS NOT MATERIALIZED (SELECT * FROM {inbound}),
+    responses AS NOT MATERIALIZED ({responses})"""
+# The minutes from an event ({event}) to its reply ({link}, a reply_links row), if within the
+# window.
+RESPONSE = ("CASE WHEN {link}.replied_at <= {event}.occurred_at + $window "
+            "THEN round(epoch({link}.replied_at - {event}.occurred_at) / 60.0, 2) END")
+# `responses`, the response times of the filtered events that got a reply, from the links
+# alone when the filters are on columns a link carries (relay/store/replies.py): the join of
+# every event with the links cost more than the rest of the summary.
+_LINKED = ("SELECT {response} AS response_min FROM reply_links i "
+           "WHERE i.client_id = $client AND {conditions}")
 
 
 def contact_key(alias: str, column: str) -> str:
@@ -133,7 +140,10 @@ def _inbound_sql(f: Filters, window: dt.timedelta, params: dict) -> str:
                   if needs_book else "",
         conditions=" AND ".join(conditions) or "true",
         post_conditions=" AND ".join(post) or "true",
-        response=RESPONSE.format(event="b"),
+        response=RESPONSE.format(link="l", event="b"),
+        responses="SELECT response_min FROM answered" if needs_book or filtered else
+        _LINKED.format(response=RESPONSE.format(link="i", event="i"),
+                       conditions=" AND ".join(conditions) or "true"),
         response_conditions="true" if not filtered else
         f"response_min IS {'NOT ' if f.has_response else ''}NULL")
 

@@ -86,7 +86,7 @@ class Sections:
             'answered_calls': count(*) FILTER (event_type = 'answered'),
             'missed_calls': count(*) FILTER (event_type = 'missed'),
             'avg_call_duration_sec': coalesce(avg(duration_sec) FILTER ({_CALLS}), 0),
-            'median_response_min': (SELECT coalesce(median(response_min), 0) FROM answered),
+            'median_response_min': (SELECT coalesce(median(response_min), 0) FROM responses),
             'channels': histogram(channel)}}
             FROM inbound)""")
         return lambda v: {**v[totals], "avg_call_duration_sec":
@@ -119,7 +119,7 @@ class Sections:
                          {scope.NAME} AS contact_name, ib.text, i.duration_sec,
                          {scope.TAGS.format(own="i.tags")} AS tags, i.occurred_at,
                          chosen.response_min
-                  FROM (SELECT e.seq, {scope.RESPONSE.format(event="e")} AS response_min
+                  FROM (SELECT e.seq, {scope.RESPONSE.format(link="l", event="e")} AS response_min
                         FROM (SELECT seq, occurred_at FROM {source} ORDER BY {sort}
                               LIMIT $limit) AS e
                         LEFT JOIN reply_links l
@@ -179,7 +179,8 @@ class Sections:
 
     def sent_events(self):
         name = self._column("sent_events", f"""(
-            WITH latest AS MATERIALIZED (SELECT * FROM sent ORDER BY created_at DESC, seq DESC LIMIT $limit)
+            WITH latest AS MATERIALIZED (
+                SELECT * FROM sent ORDER BY created_at DESC, seq DESC LIMIT $limit)
             SELECT list({{'message_id': message_id, 'destination': destination,
                          'channel': channel, 'status': coalesce(status, 'queued'),
                          'created_at': created_at}} ORDER BY created_at DESC, seq DESC)

@@ -31,25 +31,29 @@ def contact_key(address: str) -> str:
     return address.lower()
 
 
-# Each event's first message after it, per client; {events} gives seq, phone_id, contact and
-# occurred_at. The ASOF join matches the exact (client, phone, contact); it runs only to catch
-# up and for old events, never in a query.
+# The columns of its event a link carries (migration 0004), after client, message and time.
+EVENT_COLUMNS = ("occurred_at", "phone_id", "channel", "event_type", "duration_sec")
+
+# Each event's first message after it, per client, as reply_links rows; {events} gives seq,
+# contact and EVENT_COLUMNS. The ASOF join matches the exact (client, phone, contact); it runs
+# only to catch up and for old events, never in a query.
 _FIRST_REPLIES = """
     WITH events AS ({events}),
     asked AS (
-        SELECT e.seq, e.occurred_at, c.client_id, e.phone_id, lower(e.contact) AS contact
+        SELECT e.*, c.client_id, lower(e.contact) AS contact_key
         FROM events e CROSS JOIN (SELECT DISTINCT client_id FROM messages) c
         WHERE e.contact IS NOT NULL),
     sent AS (
-        SELECT seq, client_id, phone_id, lower(recipient) AS contact, created_at FROM messages
-        WHERE recipient IS NOT NULL)
-    SELECT a.client_id, a.seq AS event_seq, s.seq AS message_seq, s.created_at AS replied_at
+        SELECT seq, client_id, phone_id, lower(recipient) AS contact_key, created_at
+        FROM messages WHERE recipient IS NOT NULL)
+    SELECT a.client_id, a.seq AS event_seq, s.seq AS message_seq, s.created_at AS replied_at,
+           """ + ", ".join("a." + c for c in EVENT_COLUMNS) + """
     FROM asked a ASOF JOIN sent s
-        ON a.client_id = s.client_id AND a.phone_id = s.phone_id AND a.contact = s.contact
-       AND s.created_at > a.occurred_at
+        ON a.client_id = s.client_id AND a.phone_id = s.phone_id
+       AND a.contact_key = s.contact_key AND s.created_at > a.occurred_at
     WHERE s.created_at <= a.occurred_at + $window"""
 
-_STAGED_EVENTS = ("SELECT unnest($events, recursive := true)")
+_STAGED_EVENTS = "SELECT unnest($events, recursive := true)"
 
 
 def _window_in_force(con) -> int | None:
@@ -81,11 +85,15 @@ def catch_up(con, window: dt.timedelta) -> bool:
     return grew
 
 
+def _event(row) -> dict:
+    """What a link keeps of its event: seq and EVENT_COLUMNS."""
+    return {"seq": row["seq"], **{c: row[c] for c in EVENT_COLUMNS}}
+
+
 @dataclasses.dataclass
 class _Open:
     """An inbound event a new message may still answer."""
-    seq: int
-    occurred_at: dt.datetime
+    event: dict                 # _event()
     answered: set[str]          # the clients that already replied
 
 
@@ -103,14 +111,17 @@ class ReplyLinks:
         """Catches the links up, then remembers the recent events and messages."""
         catch_up(con, self.window)
         self.since = self._pruned = utcnow() - self.window - MARGIN
-        for seq, phone_id, contact, occurred_at, answered in con.execute("""
-                SELECT i.seq, i.phone_id, i.contact, i.occurred_at,
-                       list(l.client_id) FILTER (l.client_id IS NOT NULL)
+        cursor = con.execute(f"""
+                SELECT i.seq, {", ".join("i." + c for c in EVENT_COLUMNS)}, i.contact,
+                       list(l.client_id) FILTER (l.client_id IS NOT NULL) AS answered
                 FROM inbound_events i LEFT JOIN reply_links l ON l.event_seq = i.seq
                 WHERE i.occurred_at >= ? AND i.contact IS NOT NULL
-                GROUP BY ALL ORDER BY i.seq""", [self.since]).fetchall():
-            self._open.setdefault((phone_id, contact_key(contact)), []).append(
-                _Open(seq, occurred_at, set(answered or ())))
+                GROUP BY ALL ORDER BY i.seq""", [self.since])
+        names = [d[0] for d in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values))
+            self._open.setdefault((row["phone_id"], contact_key(row["contact"])), []).append(
+                _Open(_event(row), set(row["answered"] or ())))
         for seq, client_id, phone_id, recipient, created_at in con.execute(
                 "SELECT seq, client_id, phone_id, recipient, created_at FROM messages "
                 "WHERE created_at >= ? AND recipient IS NOT NULL ORDER BY seq",
@@ -125,13 +136,14 @@ class ReplyLinks:
         sent = [r for r in batch.rows.get("messages", ()) if r["recipient"] is not None]
         if not events and not sent:
             return
-        links: dict[tuple[int, str], tuple] = {}    # (event seq, client) -> the first reply
+        # (event seq, client) -> the first reply: (created_at, message seq, event, _Open)
+        links: dict[tuple[int, str], tuple] = {}
 
-        def offer(seq, occurred_at, client_id, created_at, message_seq, entry=None):
+        def offer(event, client_id, created_at, message_seq, entry=None):
+            occurred_at, key = event["occurred_at"], (event["seq"], client_id)
             if occurred_at < created_at <= occurred_at + self.window:
-                best = links.get((seq, client_id))
-                if best is None or (created_at, message_seq) < best[:2]:
-                    links[(seq, client_id)] = (created_at, message_seq, entry)
+                if key not in links or (created_at, message_seq) < links[key][:2]:
+                    links[key] = (created_at, message_seq, event, entry)
 
         staged_sent = collections.defaultdict(list)
         for m in sent:
@@ -139,24 +151,22 @@ class ReplyLinks:
             staged_sent[key].append((m["created_at"], m["seq"], m["client_id"]))
             for entry in self._open.get(key, ()):
                 if m["client_id"] not in entry.answered:
-                    offer(entry.seq, entry.occurred_at, m["client_id"], m["created_at"],
-                          m["seq"], entry)
+                    offer(entry.event, m["client_id"], m["created_at"], m["seq"], entry)
         old = [e for e in events if e["occurred_at"] < self.since]
         for e in events:
             key = (e["phone_id"], contact_key(e["contact"]))
             for created_at, message_seq, client_id in itertools.chain(
                     self._sent.get(key, ()), staged_sent.get(key, ())):
-                offer(e["seq"], e["occurred_at"], client_id, created_at, message_seq)
+                offer(_event(e), client_id, created_at, message_seq)
         if old:
-            by_seq = {e["seq"]: e for e in old}
-            for client_id, seq, message_seq, created_at in con.execute(
+            by_seq = {e["seq"]: _event(e) for e in old}
+            for client_id, seq, message_seq, created_at, *_ in con.execute(
                     _FIRST_REPLIES.format(events=_STAGED_EVENTS),
                     {"window": self.window, "events": [
-                        {k: e[k] for k in ("seq", "phone_id", "contact", "occurred_at")}
-                        for e in old]}).fetchall():
-                offer(seq, by_seq[seq]["occurred_at"], client_id, created_at, message_seq)
-        for (seq, client_id), (created_at, message_seq, _) in sorted(links.items()):
-            batch.add("reply_links", {"client_id": client_id, "event_seq": seq,
+                        {**by_seq[e["seq"]], "contact": e["contact"]} for e in old]}).fetchall():
+                offer(by_seq[seq], client_id, created_at, message_seq)
+        for (seq, client_id), (created_at, message_seq, event, _) in sorted(links.items()):
+            batch.add("reply_links", {**event, "client_id": client_id, "event_seq": seq,
                                       "message_seq": message_seq, "replied_at": created_at})
         batch.after_commit(lambda: self._remember(events, staged_sent, links))
 
@@ -164,14 +174,14 @@ class ReplyLinks:
         for key, rows in staged_sent.items():
             self._sent.setdefault(key, []).extend(rows)
         answered = collections.defaultdict(set)
-        for (seq, client_id), (_, _, entry) in links.items():
+        for (seq, client_id), (_, _, _, entry) in links.items():
             if entry is not None:
                 entry.answered.add(client_id)
             answered[seq].add(client_id)
         for e in events:
             if e["occurred_at"] >= self.since:
                 self._open.setdefault((e["phone_id"], contact_key(e["contact"])), []).append(
-                    _Open(e["seq"], e["occurred_at"], answered[e["seq"]]))
+                    _Open(_event(e), answered[e["seq"]]))
         self._prune()
 
     def _prune(self) -> None:
@@ -180,7 +190,7 @@ class ReplyLinks:
             return
         self._pruned, cutoff = now, now - self.window - MARGIN
         self._open = {key: kept for key, entries in self._open.items()
-                      if (kept := [e for e in entries if e.occurred_at >= cutoff])}
+                      if (kept := [e for e in entries if e.event["occurred_at"] >= cutoff])}
         self._sent = {key: kept for key, rows in self._sent.items()
                       if (kept := [r for r in rows if r[0] >= cutoff])}
         self.since = cutoff
