@@ -4,7 +4,8 @@ Builds a store of N events over 90 days (three quarters inbound, every channel a
 50k contacts; one quarter sent messages, most of them replies, with their status events; an
 address book of 5k tagged contacts), then, each in a fresh process so that peak memory is its
 own:
-  - duckdb: the full query (every section) for several filter sets, as the endpoint runs it;
+  - duckdb: the full query (every section) for several filter sets, as the endpoint runs it
+    (under the relay's default query_memory_mb and query_threads);
   - pandas: the same `summary` section (replies by merge_asof) over DataFrames already loaded.
 Prints p50 times, the ratio and each process's peak RSS.
 
@@ -119,16 +120,22 @@ def build(path: pathlib.Path, events: int) -> float:
     return time.perf_counter() - started
 
 
-def peak_rss_mb() -> float:
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report the
-    # parent's peak (the build's).
+def rss_mb(field: str = "VmHWM") -> float:
+    """The process's peak (VmHWM) or current (VmRSS) resident memory. VmHWM, not ru_maxrss:
+    Linux carries ru_maxrss across exec, so a child would report the parent's peak."""
     status = pathlib.Path("/proc/self/status").read_text()
-    return int(status.split("VmHWM:")[1].split()[0]) / 1024
+    return int(status.split(f"{field}:")[1].split()[0]) / 1024
 
 
 def child_duckdb(path: str, runs: int) -> dict:
     from relay.analytics import engine, filters
-    cur = duckdb.connect(path).cursor()
+    from relay.config import BY_NAME
+    from relay.store.database import limit_resources
+    con = duckdb.connect(path)
+    # The relay's default query_memory_mb and query_threads, as a relay runs the query.
+    limit_resources(con, BY_NAME["query_memory_mb"].default, BY_NAME["query_threads"].default)
+    cur = con.cursor()
+    before = rss_mb("VmRSS")      # the interpreter, DuckDB and the relay's modules
     limits = engine.Limits(WINDOW, 600, 100_000)
     times = {}
     for name, body in FILTER_SETS.items():
@@ -152,7 +159,7 @@ def child_duckdb(path: str, runs: int) -> dict:
                              lambda sections: sections.run({"summary": sections.summary()}, 1))
         samples.append(time.perf_counter() - started)
     return {"times": times, "summary_p50_ms": statistics.median(samples) * 1000,
-            "peak_rss_mb": peak_rss_mb()}
+            "peak_rss_mb": rss_mb(), "before_mb": before}
 
 
 def pandas_summary(inbound, messages, window):
@@ -180,6 +187,8 @@ def pandas_summary(inbound, messages, window):
 
 
 def child_pandas(path: str, runs: int) -> dict:
+    import pandas  # noqa: F401  (counted in `before`, as the relay's modules are in ours)
+    before = rss_mb("VmRSS")
     con = duckdb.connect(path, read_only=True)
     inbound = con.execute("SELECT phone_id, channel, event_type, contact, duration_sec, "
                           "occurred_at FROM inbound_events").df()
@@ -192,7 +201,7 @@ def child_pandas(path: str, runs: int) -> dict:
         summary = pandas_summary(inbound, messages, WINDOW)
         samples.append(time.perf_counter() - started)
     return {"p50_ms": statistics.median(samples) * 1000, "summary": summary,
-            "peak_rss_mb": peak_rss_mb()}
+            "peak_rss_mb": rss_mb(), "before_mb": before}
 
 
 def in_child(kind: str, path: pathlib.Path, runs: int) -> dict:
@@ -221,7 +230,8 @@ def bench(events: int, runs: int, folder: pathlib.Path) -> None:
     print(f"  pandas / ours: same summary {theirs['p50_ms'] / ours['summary_p50_ms']:.1f}x, "
           f"pandas summary / our full query {theirs['p50_ms'] / full['p50_ms']:.1f}x")
     print(f"  peak RSS: query process {ours['peak_rss_mb']:.0f} MiB, pandas process "
-          f"{theirs['peak_rss_mb']:.0f} MiB (ratio {theirs['peak_rss_mb'] / ours['peak_rss_mb']:.1f}x)")
+          f"{theirs['peak_rss_mb']:.0f} MiB (ratio {theirs['peak_rss_mb'] / ours['peak_rss_mb']:.1f}x)"
+          f"; before the data: {ours['before_mb']:.0f} and {theirs['before_mb']:.0f} MiB")
 
 
 def main() -> None:

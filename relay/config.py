@@ -63,7 +63,7 @@ SETTINGS = (
                                             "their inbound event counts as its reply"),
     Setting("query_timeout_ms", int, 10000, "an analytics query running longer is stopped (422)"),
     Setting("query_max_rows", int, 100000, "rows an analytics export may hold (more: 422)"),
-    Setting("query_memory_mb", int, 1024, "memory the database may use at once (analytics "
+    Setting("query_memory_mb", int, 384, "memory the database may use at once (analytics "
                                           "queries use the most); more spills to disk; 0: 80% "
                                           "of RAM"),
     Setting("query_threads", int, 2, "threads one database query may use; 0: one per core"),
