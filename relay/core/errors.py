@@ -28,3 +28,13 @@ def not_found(code: str, message: str, field: str | None = None) -> ApiError:
 
 class StorageUnavailable(Exception):
     """The database could not commit; the request was not accepted."""
+
+
+def json_object(body, allowed) -> dict:
+    """A request body that must be a JSON object with no fields but the allowed ones."""
+    if not isinstance(body, dict):
+        raise bad_request(None, "the body must be a JSON object", "invalid_body")
+    for name in body:
+        if name not in allowed:
+            raise bad_request(name, f"unknown field '{name}'", "unknown_field")
+    return body

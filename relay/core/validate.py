@@ -4,7 +4,7 @@ import hashlib
 import re
 
 from relay.core import recipients
-from relay.core.errors import bad_request
+from relay.core.errors import bad_request, json_object
 from relay.webhooks.urls import optional_url
 
 CHANNELS = ("sms", "wa", "tg", "notify", "email", "tg_bot", "pchat")
@@ -120,11 +120,7 @@ def _only_for(body: dict, name: str, channel: str, allowed: tuple[str, ...]) -> 
 
 
 def message_request(body, header_key: str | None, region: str) -> MessageRequest:
-    if not isinstance(body, dict):
-        raise bad_request(None, "the body must be a JSON object", "invalid_body")
-    for name in body:
-        if name not in FIELDS:
-            raise bad_request(name, f"unknown field '{name}'", "unknown_field")
+    json_object(body, FIELDS)
     phone_id = _required_str(body, "phone_id", 64)
     channel = _required_str(body, "channel", 16)
     if channel not in CHANNELS:

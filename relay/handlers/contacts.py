@@ -1,6 +1,6 @@
 """POST/GET/DELETE /api/v1/contacts: the client's address book (a name and tags per address).
 A contact's tags count as the tags of its inbound events and of the messages sent to it."""
-from relay.core.errors import ApiError, bad_request
+from relay.core.errors import ApiError, bad_request, json_object
 from relay.core.inbound import normalise_contact
 from relay.core.validate import _tags as tag_list   # the same rules as a message's tags
 from relay.handlers.base import BaseHandler
@@ -25,12 +25,7 @@ def contact_address(value, region: str) -> str:
 
 class ContactsHandler(BaseHandler):
     async def post(self):
-        body = self.json_body()
-        if not isinstance(body, dict):
-            raise bad_request(None, "the body must be a JSON object", "invalid_body")
-        for name in body:
-            if name not in FIELDS:
-                raise bad_request(name, f"unknown field '{name}'", "unknown_field")
+        body = json_object(self.json_body(), FIELDS)
         address = contact_address(body.get("address"), self.relay.settings.default_region)
         name = body.get("name")
         if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):

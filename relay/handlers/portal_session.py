@@ -1,7 +1,7 @@
 """The portal's sign-in: GET /portal/api/session (am I signed in; the XSRF token),
 POST /portal/api/signin {password}, POST /portal/api/setup {setup_code, password} (first visit,
 with the code `relay serve` printed) and POST /portal/api/signout."""
-from relay.core.errors import ApiError, bad_request
+from relay.core.errors import ApiError, bad_request, json_object
 from relay.handlers.base import BaseHandler
 from relay.portal_access import COOKIE_PATH, SESSION_COOKIE
 
@@ -11,12 +11,7 @@ class PortalSessionHandler(BaseHandler):
 
     def fields(self, *names) -> dict:
         """The body: a JSON object of exactly these string fields."""
-        body = self.json_body()
-        if not isinstance(body, dict):
-            raise bad_request(None, "the body must be a JSON object", "invalid_body")
-        for name in body:
-            if name not in names:
-                raise bad_request(name, f"unknown field '{name}'", "unknown_field")
+        body = json_object(self.json_body(), names)
         for name in names:
             if not isinstance(body.get(name), str) or not body[name]:
                 raise bad_request(name, f"'{name}' is required", "required")
