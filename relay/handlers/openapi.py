@@ -13,7 +13,11 @@ def json_response(description: str, schema: dict) -> dict:
 
 
 def error_responses(*statuses: int) -> dict:
-    return {str(s): json_response("error", ERROR) for s in statuses}
+    """The error answers of an operation. One that authenticates (401) may also answer 429:
+    failed authentications are limited per address, on every route."""
+    if 401 in statuses:
+        statuses = (*statuses, 429)
+    return {str(s): json_response("error", ERROR) for s in sorted(set(statuses))}
 
 
 def json_body(schema: dict) -> dict:
