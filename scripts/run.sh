@@ -5,7 +5,7 @@
 # mode 0600, for the README's examples) and a phone "phone_main".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
+source scripts/setup.sh ""   # no extras (sourced bare, it would see our own arguments)
 relay=.venv/bin/relay
 data="${RELAY_DATA_DIR:-./relay-data}"
 if [ ! -f "$data/first-client.key" ]; then
