@@ -13,10 +13,11 @@ COMMIT call at all (the flush is its own transaction). Measured with a busy IOLo
 
 A send writes two tables (the message and its body, relay/store/bodies.py), so its group needs
 the explicit transaction: under wrk at 64 connections a group took 6.0-7.0 ms instead of
-4.1-4.5 ms (BEGIN and COMMIT each wait for the GIL behind the IOLoop). The send rate did not
-move within the noise (bench_send.py: 2950-2970 msg/s against 2875-2920 before, load
-average about 1; 5-10% less on a machine loaded to 2-3). Flushing the bodies in a commit of
-their own first was no faster (two fsyncs), so a group stays one transaction."""
+4.1-4.5 ms (BEGIN and COMMIT each wait for the GIL behind the IOLoop). bench_send.py put the
+cost within the noise at load average 1 (2950-2970 msg/s against 2875-2920), 5-10% on a
+machine loaded to 2-3, and about 10% on a quiet one (0.51 of the ceiling before, 0.45-0.46
+after; README). Flushing the bodies in a commit of their own first was no faster (two
+fsyncs), so a group stays one transaction."""
 import asyncio
 import collections
 import concurrent.futures
