@@ -80,15 +80,13 @@ WHERE event_type = 'message' ORDER BY seq;
 INSERT INTO messages
 SELECT $inbound + row_number() OVER (ORDER BY created_at), 'msg_' || seq, created_at, $client,
        'key', phone_id, channel, contact, NULL,
-       CASE WHEN seq % 4 = 0 THEN ['support'] ELSE [] END, NULL, 'fp'
+       CASE WHEN seq % 4 = 0 THEN ['support'] ELSE [] END, NULL, 'fp',
+       CAST(repeat('x', 45) AS BLOB)      -- the size of a sealed short body
 FROM (SELECT seq, phone_id, contact,
              CASE WHEN channel = 'pchat' THEN 'notify' ELSE channel END AS channel,
              occurred_at + to_seconds(((hash(seq) >> 8) % (3 * 86400))::BIGINT) AS created_at
       FROM inbound_events WHERE seq % 3 = 0 LIMIT $sent)
 ORDER BY created_at;
-
-INSERT INTO message_bodies SELECT message_id, created_at, 'reply', NULL, NULL FROM messages
-ORDER BY seq;
 
 INSERT INTO message_events
 SELECT 10 * $inbound + row_number() OVER (ORDER BY seq), created_at, message_id,

@@ -8,7 +8,6 @@ import tornado.web
 
 from relay.bus import Bus
 from relay.config import Settings
-from relay.core.secretbox import SecretBox
 from relay.diskspace import DiskGuard
 from relay.device.service import DeviceService
 from relay.handlers import FEATURES
@@ -58,7 +57,7 @@ class Relay:
         self.disk = DiskGuard(settings.data_dir, settings.min_free_disk_mb)
         self.webhooks = start_webhooks(self)    # webhook deliveries (on a loop; else None)
         self.devices = DeviceService(self)      # phone sockets, dispatch, expiry (on a loop)
-        self.secret_box = SecretBox.for_data_dir(settings.data_dir)   # bot tokens at rest
+        self.secret_box = self.store.secret_box   # bot tokens and message bodies at rest
         self.senders = start_senders(self)      # email and tg_bot delivery (on a loop)
         self.portal = PortalAccess(self)        # the owner's password and portal sessions
         self.live = LiveHub(self.bus)           # committed facts pushed to portal pages

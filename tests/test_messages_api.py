@@ -1,5 +1,4 @@
 """The client contract of POST/GET /api/v1/messages, as a client sees it over HTTP."""
-import asyncio
 import json
 
 import pytest

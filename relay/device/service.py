@@ -55,7 +55,7 @@ class DeviceService:
         store = self.relay.store
         for phone_id, seen in store.read_sync(deliveries.last_presence).items():
             self.presence[phone_id] = Presence(**seen)
-        for message in store.read_sync(deliveries.open_messages):
+        for message in store.read_sync(deliveries.open_messages, store.body_keys):
             self._accepted(message)
         bus = self.relay.bus
         bus.subscribe("message.accepted", self._accepted)

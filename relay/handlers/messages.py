@@ -45,8 +45,8 @@ class MessagesHandler(BaseHandler):
             if value is not None:
                 filters[name] = _list_filter(name, value)
         limit = _limit(self.get_query_argument("limit", "50"))
-        messages, next_cursor = await self.store.read(queries.list_messages, self.client_id,
-                                                      filters, limit)
+        messages, next_cursor = await self.store.read(
+            queries.list_messages, self.store.body_keys, self.client_id, filters, limit)
         self.reply(200, {"success": True, "messages": messages, "next_cursor": next_cursor})
 
 
@@ -73,7 +73,8 @@ def _list_filter(name: str, value: str):
 
 class MessageHandler(BaseHandler):
     async def get(self, message_id):
-        message = await self.store.read(queries.get_message, self.client_id, message_id)
+        message = await self.store.read(queries.get_message, self.store.body_keys,
+                                        self.client_id, message_id)
         if message is None:
             raise ApiError(404, "unknown_message", f"no message '{message_id}'", "message_id")
         self.reply(200, {"success": True, "message": message})

@@ -34,8 +34,9 @@ class OverviewHandler(BaseHandler):
                                "limit": 1})
         report = await self.store.read(engine.report, self.client_id, today,
                                        engine.Limits.from_settings(self.relay.settings))
-        failures, _ = await self.store.read(queries.list_messages, self.client_id,
-                                            {"status": "failed"}, RECENT_FAILURES)
+        failures, _ = await self.store.read(queries.list_messages, self.store.body_keys,
+                                            self.client_id, {"status": "failed"},
+                                            RECENT_FAILURES)
         return {"today": {"sent": report["sent_summary"]["sent_total"],
                           "inbound": report["summary"]["inbound_total"]},
                 "recent_failures": failures}

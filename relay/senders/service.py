@@ -84,7 +84,8 @@ class SendService:
             stale = await store.read(sending.stale_bot_tokens)
             if stale:
                 await store.write(sending.DropBotTokens(stale))
-            for message in await store.read(sending.open_sends, list(self.senders)):
+            for message in await store.read(sending.open_sends, store.body_keys,
+                                            list(self.senders)):
                 self._start(message, message.pop("attempts"), message.pop("due"))
         except Exception:      # the store is closing: the next start resumes them
             log.exception("could not resume server-side deliveries")

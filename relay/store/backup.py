@@ -9,10 +9,11 @@ import shutil
 import duckdb
 
 from relay.core.errors import bad_request
-from relay.store import bodies
+from relay.store import bodies, body_keys
 
 # Files of the data dir a backup carries besides the database: without them paired phones
-# would have to pair again and pending tg_bot messages could not be sent.
+# would have to pair again, message texts would not open and pending tg_bot messages could not
+# be sent.
 KEY_FILES = ("device.key", "secrets.key")
 
 
@@ -29,16 +30,16 @@ def _empty_target(out: pathlib.Path) -> pathlib.Path:
 
 
 def _dated_tables(cur) -> dict[str, str]:
-    """Each log table (it has a seq column) and the bodies kept beside the log, with the
-    column that dates their rows. A database from before migration 0003 has no bodies tables
-    (its bodies are still in the log tables)."""
+    """Each log table (it has a seq column) and the bodies and body keys kept beside the log,
+    with the column that dates their rows. A database from before migration 0003 has no bodies
+    tables (its bodies are still in the log tables)."""
     columns: dict[str, set] = {}
     for table, column in cur.execute("SELECT table_name, column_name FROM duckdb_columns() "
                                      "WHERE schema_name = 'main'").fetchall():
         columns.setdefault(table, set()).add(column)
     return {table: "recorded_at" if "recorded_at" in names else "created_at"
             for table, names in sorted(columns.items())
-            if ("seq" in names or table in bodies.TABLES)
+            if ("seq" in names or table in (*bodies.TABLES, body_keys.TABLE))
             and ({"recorded_at", "created_at"} & names)}
 
 

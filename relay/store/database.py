@@ -6,6 +6,8 @@ import pathlib
 
 import duckdb
 
+from relay.core.secretbox import SecretBox
+from relay.store.body_keys import BodyKeys
 from relay.store.migrations import current_version, migrate
 from relay.store.readers import Readers
 from relay.store.replies import ReplyLinks
@@ -51,7 +53,10 @@ class Store:
             raise
         self.migrations_applied = migrate(self.con)
         self.schema_version = current_version(self.con)
-        self.state = State(idempotency_window)
+        self.secret_box = SecretBox.for_data_dir(data_dir)    # bot tokens and body keys at rest
+        self.body_keys = BodyKeys(self.secret_box)
+        self.body_keys.load(self.con)
+        self.state = State(idempotency_window, self.body_keys)
         self.state.load(self.con)
         self.replies = ReplyLinks(reply_window)
         self.replies.load(self.con)

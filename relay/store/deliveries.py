@@ -3,7 +3,7 @@ outlived its time to live, the phones' last presence, and their connection event
 import dataclasses
 
 from relay.core.timefmt import utcnow
-from relay.store.bodies import MESSAGE_JOIN
+from relay.store.bodies import MESSAGE_JOIN, open_sealed
 from relay.store.state import TERMINAL
 from relay.store.status import RecordStatus
 from relay.store.writer import Operation
@@ -14,16 +14,16 @@ _OPEN = """
                                   WHERE e.message_id = m.message_id AND e.status IN $terminal)
     ORDER BY m.seq"""
 _CONTENT = ("m.message_id", "m.phone_id", "m.channel", "m.recipient", "b.text", "b.subject",
-            "b.title", "m.tags", "m.created_at")
+            "b.title", "m.tags", "m.created_at", "m.body")
 
 
-def open_messages(cur) -> list[dict]:
+def open_messages(cur, body_keys) -> list[dict]:
     """Every message not yet sent, failed or expired, oldest first, with what a deliver frame
     needs (`to` as the API names it; the body, which retention keeps while a message is open)."""
     rows = cur.execute(_OPEN.format(columns=", ".join(_CONTENT), join=MESSAGE_JOIN,
                                     condition=""), {"terminal": list(TERMINAL)}).fetchall()
     names = [("to" if c == "m.recipient" else c[2:]) for c in _CONTENT]
-    return [dict(zip(names, row)) for row in rows]
+    return [open_sealed(body_keys, dict(zip(names, row))) for row in rows]
 
 
 def expired_messages(cur, cutoff) -> list[str]:

@@ -1,12 +1,11 @@
-"""Accepting a message: the idempotency check, the 'accepted' row and its body, in one group
-commit."""
+"""Accepting a message: the idempotency check and the 'accepted' row with its sealed body
+(relay/store/body_keys.py), in one group commit."""
 import dataclasses
 
 from relay.core.errors import ApiError
 from relay.core.ids import message_id
 from relay.core.timefmt import utcnow
 from relay.core.validate import MessageRequest, differing_field
-from relay.store.bodies import stage_message_body
 from relay.store.callbacks import stage_message_callback, status_callback_id
 from relay.store.sending import stage_bot_token
 from relay.store.state import IdempotencyEntry
@@ -57,9 +56,8 @@ class AcceptMessage(Operation):
             "client_id": self.client_id, "key_id": self.key_id, "phone_id": request.phone_id,
             "channel": request.channel, "recipient": request.to, "source": request.source,
             "tags": list(request.tags), "idempotency_key": request.idempotency_key,
-            "fingerprint": fingerprint})
-        stage_message_body(batch, entry.message_id, now, request.text, request.subject,
-                           request.title)
+            "fingerprint": fingerprint, "body": state.body_keys.seal(
+                batch, entry.message_id, now, request.text, request.subject, request.title)})
         if callback_id is not None:
             stage_message_callback(batch, entry.message_id, callback_id)
         if request.bot_token is not None:

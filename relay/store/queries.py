@@ -3,7 +3,7 @@ import base64
 
 from relay.core.errors import bad_request
 from relay.core.timefmt import iso
-from relay.store.bodies import MESSAGE_JOIN, message_body
+from relay.store.bodies import MESSAGE_JOIN, message_body, open_sealed
 
 # A message's current status is its latest status event (status only moves forward), or
 # 'queued' when it has none yet.
@@ -14,16 +14,16 @@ _CURRENT = """
     FROM message_events {where} GROUP BY message_id"""
 
 _MESSAGE_COLUMNS = ("m.seq, m.message_id, m.created_at, m.phone_id, m.channel, m.recipient, "
-                    "m.source, m.tags, m.idempotency_key")
+                    "m.source, m.tags, m.idempotency_key, m.body")
 # text, subject and title are the body's (relay/store/bodies.py): NULL once retention dropped it.
 _COLUMNS = (_MESSAGE_COLUMNS + ", b.text, b.subject, b.title"
             ", coalesce(s.status, 'queued') AS status, s.last_error, s.delivered_at")
 _NAMES = ("seq", "message_id", "created_at", "phone_id", "channel", "to", "source", "tags",
-          "idempotency_key", "text", "subject", "title", "status", "last_error", "delivered_at")
+          "idempotency_key", "body", "text", "subject", "title", "status", "last_error", "delivered_at")
 
 
-def _message(row) -> dict:
-    message = dict(zip(_NAMES, row))
+def _message(row, body_keys) -> dict:
+    message = open_sealed(body_keys, dict(zip(_NAMES, row)))
     del message["seq"]
     for name in ("created_at", "delivered_at"):
         message[name] = iso(message[name])
@@ -31,22 +31,23 @@ def _message(row) -> dict:
     return message
 
 
-def get_message(cur, client_id: str, message_id: str) -> dict | None:
+def get_message(cur, body_keys, client_id: str, message_id: str) -> dict | None:
     row = cur.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages m "
                       "WHERE m.message_id = $id AND m.client_id = $client",
                       {"id": message_id, "client": client_id}).fetchone()
     if row is None:
         return None
     # The body apart, by its time: a join would scan every body's id (2M messages: 40 ms, not 21).
-    body = message_body(cur, message_id, row[2])
+    body = message_body(cur, body_keys, message_id, row[2], row[-1])
     # A message's events all come after it in the log: seq skips the older row groups.
     events = cur.execute("SELECT status, recorded_at, error, delivered_at FROM message_events "
                          "WHERE seq > ? AND message_id = ? ORDER BY seq",
                          [row[0], message_id]).fetchall()
     errors = [error for _, _, error, _ in events if error is not None]
     delivered = [at for *_, at in events if at is not None]
-    message = _message((*row, *body, events[-1][0] if events else "queued",
-                        errors[-1] if errors else None, max(delivered) if delivered else None))
+    message = _message((*row[:-1], None, *body, events[-1][0] if events else "queued",
+                        errors[-1] if errors else None, max(delivered) if delivered else None),
+                       body_keys)
     message["history"] = [{"status": "queued", "at": message["created_at"], "error": None}] + [
         {"status": status, "at": iso(at), "error": error} for status, at, error, _ in events]
     return message
@@ -84,7 +85,7 @@ LIST_FILTERS = {
 }
 
 
-def list_messages(cur, client_id: str, filters: dict, limit: int) -> tuple[list, str | None]:
+def list_messages(cur, body_keys, client_id: str, filters: dict, limit: int) -> tuple[list, str | None]:
     """filters: a subset of LIST_FILTERS' names with already validated values."""
     conditions = ["m.client_id = $client"] + [LIST_FILTERS[name] for name in filters]
     params = {"client": client_id, "limit": limit + 1, **filters}
@@ -106,4 +107,4 @@ def list_messages(cur, client_id: str, filters: dict, limit: int) -> tuple[list,
                                     "AND message_id IN (SELECT message_id FROM m)")
             + f") s USING (message_id) {MESSAGE_JOIN} ORDER BY m.seq DESC", params).fetchall()
     next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
-    return [_message(row) for row in rows[:limit]], next_cursor
+    return [_message(row, body_keys) for row in rows[:limit]], next_cursor

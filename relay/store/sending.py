@@ -23,10 +23,10 @@ def sealed_bot_token(cur, message_id: str) -> bytes | None:
     return None if row is None else bytes(row[0])
 
 
-def open_sends(cur, channels: list[str]) -> list[dict]:
+def open_sends(cur, body_keys, channels: list[str]) -> list[dict]:
     """The open messages of the given channels, oldest first, each with `attempts` (made so
     far) and `due` (when the next may start: the last retry's next_attempt_at, else now)."""
-    messages = [m for m in open_messages(cur) if m["channel"] in channels]
+    messages = [m for m in open_messages(cur, body_keys) if m["channel"] in channels]
     if not messages:
         return []
     made = {message_id: (attempts, due) for message_id, attempts, due in cur.execute("""

@@ -36,8 +36,9 @@ class IdempotencyEntry:
 
 
 class State:
-    def __init__(self, idempotency_window: dt.timedelta):
+    def __init__(self, idempotency_window: dt.timedelta, body_keys):
         self.seq = 0
+        self.body_keys = body_keys                     # sealed message bodies' day keys
         self.keys: dict[str, KeyRecord] = {}          # key_id -> record
         self.keys_by_hash: dict[str, KeyRecord] = {}
         self.used_keys: set[str] = set()               # key_ids whose last use is not yet logged

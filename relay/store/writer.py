@@ -11,13 +11,13 @@ COMMIT call at all (the flush is its own transaction). Measured with a busy IOLo
 30-row group took 3.2 ms this way, 9.2 ms as INSERT ... SELECT from Arrow, and more from pandas
 (bench/bench_send.py measures the whole path).
 
-A send writes two tables (the message and its body, relay/store/bodies.py), so its group needs
-the explicit transaction: under wrk at 64 connections a group took 6.0-7.0 ms instead of
-4.1-4.5 ms (BEGIN and COMMIT each wait for the GIL behind the IOLoop). bench_send.py put the
-cost within the noise at load average 1 (2950-2970 msg/s against 2875-2920), 5-10% on a
-machine loaded to 2-3, and about 10% on a quiet one (0.51 of the ceiling before, 0.45-0.46
-after; README). Flushing the bodies in a commit of their own first was no faster (two
-fsyncs), so a group stays one transaction."""
+So a send writes one table: its body is sealed in the message's own row
+(relay/store/body_keys.py). Migration 0003 had put bodies in a table of their own; the explicit
+transaction that needed took the group commit under wrk at 64 connections from about 5 to 10 ms
+(BEGIN, the second flush and COMMIT each wait for the GIL behind the IOLoop: a thread waiting
+for it is woken by every syscall the loop makes and goes back to waiting), and the send path
+from 0.51-0.53 of the ceiling to 0.45-0.46 (README). A group that does touch several tables
+(a day's first message with its key, retention, pairing) is one transaction still."""
 import asyncio
 import collections
 import concurrent.futures
@@ -57,8 +57,9 @@ def _settle(items) -> None:
 class Batch:
     """What one group commit writes, and what it does to memory once committed."""
 
-    def __init__(self, state):
+    def __init__(self, state, con):
         self.state = state
+        self.con = con              # the writer's connection: for housekeeping that must read
         self.rows: dict[str, list[dict]] = {}
         self.pending: dict = {}            # scratch space operations share within the group
         self._after_commit: list = []
@@ -172,7 +173,7 @@ class Writer:
                 return
 
     def _commit_group(self, group) -> None:
-        batch = Batch(self._state)
+        batch = Batch(self._state, self._con)
         results = []
         for op, future in group:
             try:
