@@ -1,11 +1,27 @@
 """Prometheus metrics for one Relay (its own registry, so several can live in one process).
 Labels carry channels, statuses and route names only: never numbers, addresses or keys."""
 import prometheus_client as prom
+import tornado.web
 
 from relay.store.callbacks import ATTEMPTED
 
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 GROUP_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 5000)
+METHODS = frozenset(tornado.web.RequestHandler.SUPPORTED_METHODS)
+
+
+class _Children(dict):
+    """A metric's labelled children by label values, looked up once: .labels() takes about as
+    long as the observation itself, and runs several times a request. The label values are
+    few (routes, methods, channels, statuses), so the map stays small."""
+
+    def __init__(self, metric):
+        super().__init__()
+        self.metric = metric
+
+    def __missing__(self, values: tuple):
+        child = self[values] = self.metric.labels(*values)
+        return child
 
 
 class Metrics:
@@ -35,12 +51,15 @@ class Metrics:
         phones = prom.Gauge("relay_phones_connected", "phones with a live websocket",
                             registry=registry)
         phones.set_function(lambda: len(relay.online_phones))
+        self._http = _Children(self.http)
+        accepted, statuses, inbound, webhooks = (
+            _Children(metric) for metric in (self.accepted, self.statuses, self.inbound,
+                                             self.webhooks))
         bus = relay.bus
-        bus.subscribe("message.accepted", lambda m: self.accepted.labels(m["channel"]).inc())
-        bus.subscribe("message.status", lambda m: self.statuses.labels(m["status"]).inc())
-        bus.subscribe("inbound", lambda e: self.inbound.labels(e["channel"],
-                                                                e["event_type"]).inc())
-        bus.subscribe(ATTEMPTED, lambda a: self.webhooks.labels(a["outcome"]).inc())
+        bus.subscribe("message.accepted", lambda m: accepted[m["channel"],].inc())
+        bus.subscribe("message.status", lambda m: statuses[m["status"],].inc())
+        bus.subscribe("inbound", lambda e: inbound[e["channel"], e["event_type"]].inc())
+        bus.subscribe(ATTEMPTED, lambda a: webhooks[a["outcome"],].inc())
 
     def observe_commit(self, group_size: int, seconds: float, published) -> None:
         """The writer's on_commit hook (writer thread; prometheus_client is thread-safe)."""
@@ -48,9 +67,9 @@ class Metrics:
         self.commit_seconds.observe(seconds)
 
     def observe_request(self, handler) -> None:
-        self.http.labels(type(handler).__name__, handler.request.method,
-                         f"{handler.get_status() // 100}xx").observe(
-            handler.request.request_time())
+        method = handler.request.method     # any token a client sent: not a label value
+        self._http[type(handler).__name__, method if method in METHODS else "other",
+                   f"{handler.get_status() // 100}xx"].observe(handler.request.request_time())
 
     def exposition(self) -> bytes:
         return prom.generate_latest(self.registry)

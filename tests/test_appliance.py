@@ -153,6 +153,9 @@ async def test_metrics_need_a_token_and_carry_no_numbers(data_dir):
             assert status == 202
         status, _ = await running.api.get("/metrics", key="wrong")
         assert status == 401
+        odd = await running.api.http.fetch(running.base_url + "/health", method="BREW",
+                                           allow_nonstandard_methods=True, raise_error=False)
+        assert odd.code == 405
         response = await running.api.http.fetch(running.base_url + "/metrics",
                                                 headers={"Authorization": "Bearer scrape-me"})
         text = response.body.decode()
@@ -162,6 +165,7 @@ async def test_metrics_need_a_token_and_carry_no_numbers(data_dir):
         assert 'relay_http_request_duration_seconds_count{method="POST",route="MessagesHandler",' \
                'status="2xx"} 2.0' in text
         assert "relay_commit_group_size_count" in text
+        assert 'method="other"' in text and "BREW" not in text   # a client's token: no label
         assert "2025550143" not in text and created["key"] not in text
         admin = await running.api.http.fetch(
             running.base_url + "/metrics",

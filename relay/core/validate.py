@@ -38,11 +38,21 @@ class MessageRequest:
     status_callback_url: str | None = None   # a registered callback that gets status changes
 
     def fingerprint(self) -> str:
-        """Per-field digests of the compared fields, so a conflict can name the field.
-        (repr: the fields are str, None or a tuple of str, whose repr is exact.)"""
-        return ";".join(
-            name + "=" + hashlib.blake2b(repr(getattr(self, name)).encode(),
-                                         digest_size=8).hexdigest() for name in COMPARED)
+        """Per-field digests of the compared fields, so a conflict can name the field."""
+        return ";".join(name + "=" + _field_digest(getattr(self, name)) for name in COMPARED)
+
+
+def _digest(value) -> str:
+    """(repr: the fields are str, None or a tuple of str, whose repr is exact.)"""
+    return hashlib.blake2b(repr(value).encode(), digest_size=8).hexdigest()
+
+
+# Most requests leave several compared fields unset: their digests are made once.
+_UNSET_DIGESTS = {None: _digest(None), (): _digest(())}
+
+
+def _field_digest(value) -> str:
+    return _UNSET_DIGESTS.get(value) or _digest(value)
 
 
 def differing_field(fingerprint_a: str, fingerprint_b: str) -> str | None:

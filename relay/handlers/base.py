@@ -26,6 +26,10 @@ def finish_with_error(handler: tornado.web.RequestHandler, status: int, message:
     handler.finish(json.dumps(ApiError(status, _HTTP_CODES.get(status, "error"), message).body()))
 
 
+# One encoder for every response body (json.dumps with arguments builds a new one per call).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _no_constants(name):
     raise ValueError(f"{name} is not valid JSON")
 
@@ -130,7 +134,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def reply(self, status: int, body: dict) -> None:
         self.set_status(status)
-        self.finish(json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+        self.finish(_encode(body))
 
     def log_exception(self, typ, value, tb):
         if isinstance(value, (ApiError, StorageUnavailable, tornado.web.HTTPError)):

@@ -226,7 +226,7 @@ class Writer:
         for table, table_rows in rows.items():
             columns = self._columns[table]
             appender = self._appender(table)
-            appender.append_rows([tuple(row.get(c) for c in columns) for row in table_rows])
+            appender.append_rows([tuple(map(row.get, columns)) for row in table_rows])
             appender.flush()
         for deletion in deletes:
             deletion.count = self._con.execute(
