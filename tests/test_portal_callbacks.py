@@ -29,9 +29,10 @@ async def test_callbacks_are_managed_and_redelivered_from_the_portal(hooks, rece
         await page.get_by_role("button", name="Edit").click()
         await page.locator("#callback-form").get_by_label("Keyword filter").fill("urgent")
         await page.get_by_role("button", name="Save callback").click()
-        await expect(page.get_by_role("button", name="Deactivate")).to_be_visible()
-        [callback] = hooks.relay.state.webhooks.client_callbacks("app")
-        assert callback.spec.keyword_filter == "urgent"
+        # The Deactivate button shows before the save too: wait for the saved filter itself.
+        await eventually(lambda: [c.spec.keyword_filter for c in
+                                  hooks.relay.state.webhooks.client_callbacks("app")] == ["urgent"],
+                         what="the saved keyword filter")
 
         await page.get_by_role("button", name="Deactivate").click()
         await expect(page.get_by_role("button", name="Deactivate")).to_have_count(0)

@@ -79,7 +79,10 @@ def test_pending_deliveries_survive_kill_9(tmp_path):
                 "message_id"]]
         listed = _call(relay, key, "GET", CALLBACKS + "/deliveries?limit=200")["deliveries"]
         assert len(listed) == EVENTS
-        assert all(d["status"] == "delivered" and d["attempts"] >= 2 for d in listed)
+        # A first try whose 503 was not yet committed when the relay was killed is not
+        # counted: the same delivery (same Webhook-Id) is simply tried again.
+        assert all(d["status"] == "delivered" and d["attempts"] >= 1 for d in listed), [
+            (d["status"], d["attempts"]) for d in listed]
     finally:
         if relay.proc is not None and relay.proc.poll() is None:
             relay.kill()
