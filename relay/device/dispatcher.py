@@ -8,14 +8,19 @@ import itertools
 
 
 class PhoneQueue:
+    """Frames by message id. Their arrival order is kept apart, not paired with each frame:
+    a frame of strings alone leaves the garbage collector's view while it waits, which keeps
+    full collections short behind a long queue."""
+
     def __init__(self):
-        self.waiting: collections.OrderedDict[str, tuple[int, dict]] = collections.OrderedDict()
-        self.in_flight: dict[str, tuple[int, dict]] = {}
+        self.waiting: collections.OrderedDict[str, dict] = collections.OrderedDict()
+        self.in_flight: dict[str, dict] = {}
+        self.arrival: dict[str, int] = {}
 
     def requeue_in_flight(self) -> None:
         if self.in_flight:
             merged = sorted([*self.in_flight.items(), *self.waiting.items()],
-                            key=lambda item: item[1][0])
+                            key=lambda item: self.arrival[item[0]])
             self.waiting = collections.OrderedDict(merged)
             self.in_flight = {}
 
@@ -28,13 +33,16 @@ class Dispatcher:
         self._order = itertools.count()          # arrival order: accepted order, oldest first
 
     def add(self, phone_id: str, frame: dict) -> None:
-        self.queues[phone_id].waiting[frame["message_id"]] = (next(self._order), frame)
+        queue = self.queues[phone_id]
+        queue.waiting[frame["message_id"]] = frame
+        queue.arrival[frame["message_id"]] = next(self._order)
         self._pump(phone_id)
 
     def finish(self, phone_id: str, message_id: str) -> None:
         queue = self.queues.get(phone_id)
         if queue is not None:
             queue.waiting.pop(message_id, None)
+            queue.arrival.pop(message_id, None)
             if queue.in_flight.pop(message_id, None) is not None:
                 self._pump(phone_id)
 
@@ -57,6 +65,6 @@ class Dispatcher:
         send = self._senders.get(phone_id)
         queue = self.queues[phone_id]
         while send is not None and queue.waiting and len(queue.in_flight) < self.window:
-            message_id, item = queue.waiting.popitem(last=False)
-            queue.in_flight[message_id] = item
-            send(item[1])
+            message_id, frame = queue.waiting.popitem(last=False)
+            queue.in_flight[message_id] = frame
+            send(frame)

@@ -37,7 +37,7 @@ class AcceptMessage(Operation):
         claimed = batch.pending.setdefault("idempotency", {})
         slot = (self.client_id, request.idempotency_key)
         if request.idempotency_key is not None:
-            entry = claimed.get(slot) or state.idempotency.get(slot)
+            entry = claimed.get(slot) or state.idempotency(slot)
             if entry is not None:
                 if entry.fingerprint != fingerprint:
                     field = differing_field(entry.fingerprint, fingerprint)
@@ -68,7 +68,7 @@ class AcceptMessage(Operation):
 
         def remember():
             if request.idempotency_key is not None:
-                state.idempotency[slot] = entry
+                state.remember_idempotency(slot, entry)
             state.open_messages[entry.message_id] = request.phone_id
         batch.after_commit(remember)
         # The message's content rides along so the phone dispatcher needs no read to deliver.
