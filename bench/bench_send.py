@@ -117,6 +117,8 @@ def main() -> None:
           f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms  "
           f"(non-2xx {result['non2xx']}, socket errors {result['socket_errors']})")
     print(f"ratio relay/ceiling  : {result['per_second'] / ceiling['per_second']:.2f}")
+    print("relay rounds         : " + "; ".join(   # a round with a DuckDB checkpoint shows here
+        f"{r['per_second']:.0f}/s p99 {r['p99_ms']:.0f} ms" for r in results))
     warm = stored - accepted   # warm-up messages and requests in flight at each round's end
     print(f"durability check     : {accepted} answered 202 in the rounds, {stored} stored "
           f"({'ok' if warm >= 0 else 'LOST MESSAGES'})")
