@@ -31,8 +31,9 @@ class DropOldBodies(Operation):
         sealed, kept = _sealed_bodies(batch.con, days, open_ids) if days else (0, [])
         for message_id, created_at, body in kept:
             text, subject, title = body_keys.open(message_id, created_at, body)
-            batch.add(MESSAGE_BODIES, {"message_id": message_id, "recorded_at": created_at,
-                                       "text": text, "subject": subject, "title": title})
+            if text is not None:     # None: sealed under a key that no longer opens
+                batch.add(MESSAGE_BODIES, {"message_id": message_id, "recorded_at": created_at,
+                                           "text": text, "subject": subject, "title": title})
         keys = body_keys.drop(batch, days)
         messages = batch.delete_where(
             MESSAGE_BODIES, "recorded_at < $before AND message_id NOT IN (SELECT unnest($open))",
