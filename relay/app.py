@@ -47,7 +47,8 @@ class Relay:
         self.store = Store(settings.data_dir, dt.timedelta(days=settings.idempotency_days),
                            readers=settings.reader_threads, on_commit=self._committed,
                            reply_window=dt.timedelta(hours=settings.reply_window_hours),
-                           memory_mb=settings.query_memory_mb, threads=settings.query_threads)
+                           memory_mb=settings.query_memory_mb, threads=settings.query_threads,
+                           checkpoint_wal_mb=settings.checkpoint_wal_mb)
         self.state = self.store.state
         self.metrics = Metrics(self)
         self.online_phones: set[str] = set()   # phone ids with a live websocket

@@ -67,6 +67,9 @@ SETTINGS = (
                                           "queries use the most); more spills to disk; 0: 80% "
                                           "of RAM"),
     Setting("query_threads", int, 2, "threads one database query may use; 0: one per core"),
+    Setting("checkpoint_wal_mb", int, 64, "write-ahead log size at which the database "
+                                          "checkpoints even under steady writes; below it, "
+                                          "when the writer is idle"),
     Setting("rate_limit", int, 50, "requests a second per client key (token bucket); 0: off"),
     Setting("rate_burst", int, 100, "requests a client key may send at once above the rate"),
     Setting("auth_failures_per_minute", int, 30, "failed authentications an address may make "
@@ -124,6 +127,7 @@ class Settings:
     query_max_rows: int
     query_memory_mb: int
     query_threads: int
+    checkpoint_wal_mb: int
     rate_limit: int
     rate_burst: int
     auth_failures_per_minute: int

@@ -32,6 +32,7 @@ from relay.core.errors import ApiError, StorageUnavailable
 
 log = logging.getLogger("relay.store")
 MAX_GROUP = 5000
+IDLE_SECONDS = 0.25      # nothing queued this long: the writer is idle (on_idle runs)
 
 
 @dataclasses.dataclass
@@ -107,9 +108,11 @@ class Operation:
 
 
 class Writer:
-    def __init__(self, con, state, columns: dict[str, list[str]], on_commit=None, derive=None):
+    def __init__(self, con, state, columns: dict[str, list[str]], on_commit=None, derive=None,
+                 on_idle=None):
         # on_commit(group_size, seconds, published) runs on this thread after each commit;
-        # derive(con, batch) adds the facts derived from the group's rows (reply links) to it.
+        # derive(con, batch) adds the facts derived from the group's rows (reply links) to it;
+        # on_idle(con) runs when nothing was queued for IDLE_SECONDS (the idle checkpoint).
         self._con = con
         self._state = state
         self._columns = columns            # table -> column names, in order
@@ -117,6 +120,7 @@ class Writer:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._on_commit = on_commit or (lambda group_size, seconds, published: None)
         self._derive = derive or (lambda con, batch: None)
+        self._on_idle = on_idle or (lambda con: None)
         self._thread = threading.Thread(target=self._run, name="relay-writer", daemon=True)
         self._stopping = False
         self.healthy = True
@@ -154,7 +158,11 @@ class Writer:
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                self._idle()
+                continue
             group, stop = [], item is None
             if item is not None:
                 group.append(item)
@@ -171,6 +179,12 @@ class Writer:
                 self._commit_group(group)
             if stop:
                 return
+
+    def _idle(self) -> None:
+        try:
+            self._on_idle(self._con)
+        except Exception:      # housekeeping: never the end of the writer
+            log.exception("idle work failed")
 
     def _commit_group(self, group) -> None:
         batch = Batch(self._state, self._con)
