@@ -20,10 +20,10 @@ _second = (0, "")          # the last whole second formatted: (seconds, "YYYY-MM
 
 def _timestamp(seconds: float) -> str:
     global _second
-    whole = int(seconds)
-    if whole != _second[0]:
-        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
-    return f"{_second[1]}.{int(seconds % 1 * 1000):03d}Z"
+    whole, cached = int(seconds), _second     # one read: other threads log too
+    if whole != cached[0]:
+        cached = _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{cached[1]}.{int(seconds % 1 * 1000):03d}Z"
 
 
 class JsonLines(logging.Formatter):

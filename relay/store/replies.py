@@ -129,7 +129,7 @@ class ReplyLinks:
             self._sent.setdefault((phone_id, contact_key(recipient)), []).append(
                 (created_at, seq, client_id))
 
-    def derive(self, con, batch) -> None:
+    def derive(self, batch) -> None:
         """Adds the links the batch's messages and events complete to the batch; memory
         follows once it is committed."""
         events = [r for r in batch.rows.get("inbound_events", ()) if r["contact"] is not None]
@@ -160,7 +160,7 @@ class ReplyLinks:
                 offer(_event(e), client_id, created_at, message_seq)
         if old:
             by_seq = {e["seq"]: _event(e) for e in old}
-            for client_id, seq, message_seq, created_at, *_ in con.execute(
+            for client_id, seq, message_seq, created_at, *_ in batch.con.execute(
                     _FIRST_REPLIES.format(events=_STAGED_EVENTS),
                     {"window": self.window, "events": [
                         {**by_seq[e["seq"]], "contact": e["contact"]} for e in old]}).fetchall():

@@ -60,7 +60,7 @@ class Batch:
 
     def __init__(self, state, con):
         self.state = state
-        self.con = con              # the writer's connection: for housekeeping that must read
+        self.con = con              # the writer's connection, for what must read while staging
         self.rows: dict[str, list[dict]] = {}
         self.pending: dict = {}            # scratch space operations share within the group
         self._after_commit: list = []
@@ -111,7 +111,7 @@ class Writer:
     def __init__(self, con, state, columns: dict[str, list[str]], on_commit=None, derive=None,
                  on_idle=None):
         # on_commit(group_size, seconds, published) runs on this thread after each commit;
-        # derive(con, batch) adds the facts derived from the group's rows (reply links) to it;
+        # derive(batch) adds the facts derived from the group's rows (reply links) to it;
         # on_idle(con) runs when nothing was queued for IDLE_SECONDS (the idle checkpoint).
         self._con = con
         self._state = state
@@ -119,7 +119,7 @@ class Writer:
         self._appenders: dict = {}
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._on_commit = on_commit or (lambda group_size, seconds, published: None)
-        self._derive = derive or (lambda con, batch: None)
+        self._derive = derive or (lambda batch: None)
         self._on_idle = on_idle or (lambda con: None)
         self._thread = threading.Thread(target=self._run, name="relay-writer", daemon=True)
         self._stopping = False
@@ -199,7 +199,7 @@ class Writer:
                 results.append((future, None, error))
         started = time.perf_counter()
         try:   # derived rows commit with their facts, or neither does
-            self._derive(self._con, batch)
+            self._derive(batch)
             if batch.rows or batch.deletes:
                 self._insert(batch.rows, batch.deletes)
             self.healthy = True
