@@ -91,3 +91,16 @@ async def test_email_addresses_match_and_group_whatever_their_case(relay, client
                                               "count": 1}]
     assert report["domains"] == [{"domain": "example.com", "count": 3}]
     assert body["sent_by_person"][0]["destination"] == "bob.smith@example.com"
+
+
+async def test_two_spellings_in_the_address_book_count_an_event_once(relay, client):
+    """A contact saved as Bob.Smith@Example.com and again as bob.smith@example.com is one
+    entry: a tag filter, which joins the address book, finds the event once."""
+    event_id = await record(relay, channel="email", contact="bob.smith@example.com")
+    for address in ("Bob.Smith@example.com", "bob.smith@example.com"):
+        status, _ = await client.post("/api/v1/contacts", {"address": address, "tags": ["vip"]})
+        assert status == 200
+    status, body = await client.post(QUERY, {"tags": ["vip"]})
+    assert status == 200 and body["count"] == 1
+    assert [e["message_id"] for e in body["events"]] == [event_id]
+    assert body["top_contacts"] == [{"source": "bob.smith@example.com", "total": 1}]

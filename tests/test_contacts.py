@@ -84,3 +84,19 @@ async def test_bad_listing_parameters(client, query, field):
 async def test_delete_needs_an_address(client):
     status, answer = await client.request("DELETE", CONTACTS)
     assert status == 400 and answer["error"]["field"] == "address"
+
+
+async def test_one_contact_whatever_the_letter_case_of_its_address(client):
+    """Analytics counts Bob@example.com and bob@example.com as one contact, so the address
+    book does too: a second spelling replaces the entry, and either spelling finds it."""
+    await client.post(CONTACTS, {"address": "Bob@Example.com", "name": "Bob", "tags": ["vip"]})
+    status, body = await client.post(CONTACTS, {"address": "bob@example.com", "name": "Bobby"})
+    assert status == 200 and body["contact"]["address"] == "bob@example.com"
+    status, body = await client.get(CONTACTS)
+    assert [(c["address"], c["name"], c["tags"]) for c in body["contacts"]] == [
+        ("bob@example.com", "Bobby", [])]          # listed in its latest spelling
+    status, body = await client.get(CONTACTS + "?address=BOB%40example.com")
+    assert status == 200 and body["contacts"][0]["name"] == "Bobby"
+    status, body = await client.request("DELETE", CONTACTS + "?address=Bob%40example.com")
+    assert status == 200 and body["deleted"] is True
+    assert (await client.get(CONTACTS))[1]["contacts"] == []

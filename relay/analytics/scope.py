@@ -12,7 +12,7 @@ from relay.core.inbound import CALL_TYPES
 from relay.store import contacts
 
 # The client's current contacts (relay/store/contacts.py).
-_BOOK = ("book AS MATERIALIZED (SELECT lower(address) AS address, name, coalesce(tags, []) AS tags "
+_BOOK = ("book AS MATERIALIZED (SELECT contact_key AS address, name, coalesce(tags, []) AS tags "
          "FROM (" + contacts.CURRENT.format(where="") + "))")
 
 # An event's own tags, then its contact's that it does not already have.

@@ -74,8 +74,9 @@ ROUTES = [(r"/api/v1/contacts", ContactsHandler)]
 
 CONTACT = {
     "type": "object", "required": ["address", "name", "tags", "updated_at"],
-    "properties": {"address": {"type": "string", "description": "normalised: E.164, "
-                                                                "lower-case e-mail or @user"},
+    "properties": {"address": {"type": "string", "description": (
+                       "normalised: E.164, e-mail with its domain in lower case, or @user; "
+                       "one contact whatever its letter case, in the spelling last written")},
                    "name": NULLABLE_STRING, "tags": {"type": "array", "items": {"type": "string"}},
                    "updated_at": TIME},
 }
