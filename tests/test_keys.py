@@ -33,6 +33,14 @@ async def test_revoked_key_gets_401_at_once(relay, client):
     await relay.api.admin("keys.revoke", name="app")
     status, body = await client.post("/api/v1/messages", sms())
     assert (status, body["error"]["code"]) == (401, "invalid_key")
+    assert "revoked" in body["error"]["message"]
+
+
+async def test_a_mistyped_key_is_told_apart_from_a_revoked_one(relay, client):
+    mistyped = client.key[:-1] + ("A" if client.key[-1] != "A" else "B")
+    status, body = await client.post("/api/v1/messages", sms(), key=mistyped)
+    assert (status, body["error"]["code"]) == (401, "invalid_key")
+    assert "checksum" in body["error"]["message"]
 
 
 async def test_rotation_keeps_the_old_key_for_the_grace_period(relay, client):

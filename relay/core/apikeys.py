@@ -1,7 +1,7 @@
 """Client API keys: rly_<30 random base62><6 base62 CRC32 checksum>.
 
 The fixed prefix lets secret scanners spot a leaked key; the checksum lets them (and us)
-reject a mistyped or made-up key without a lookup. Only a SHA-256 hash is stored."""
+tell a mistyped or made-up key from a revoked one. Only a SHA-256 hash is stored."""
 import hashlib
 import secrets
 import string
@@ -31,8 +31,13 @@ def new_key() -> str:
     return PREFIX + body + _checksum(body)
 
 
+def has_key_shape(key: str) -> bool:
+    """The prefix and length of a key: what is worth hashing and looking up."""
+    return key.startswith(PREFIX) and len(key) == len(PREFIX) + BODY_LEN + CHECK_LEN
+
+
 def well_formed(key: str) -> bool:
-    if not key.startswith(PREFIX) or len(key) != len(PREFIX) + BODY_LEN + CHECK_LEN:
+    if not has_key_shape(key):
         return False
     body, check = key[len(PREFIX):-CHECK_LEN], key[-CHECK_LEN:]
     return _ALPHABET_SET.issuperset(body) and secrets.compare_digest(check, _checksum(body))

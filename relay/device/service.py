@@ -150,16 +150,20 @@ class DeviceService:
         """True when the phone has no socket and was last seen longer ago than allowed."""
         if phone_id in self.sockets:
             return False
-        seen = self.presence.get(phone_id, Presence()).last_seen
+        seen = self._last_seen(phone_id)
         limit = dt.timedelta(seconds=self.relay.settings.offline_after_seconds)
         return seen is None or utcnow() - seen > limit
+
+    def _last_seen(self, phone_id: str) -> dt.datetime | None:
+        presence = self.presence.get(phone_id)
+        return None if presence is None else presence.last_seen
 
     def offline_notice(self, phone_id: str, channel: str) -> dict:
         """What a 202 adds: whether the message waits for a phone that is offline."""
         if not (phone_delivers(channel, bool(self.relay.settings.smtp_host))
                 and self.offline(phone_id)):
             return {"phone_offline": False}
-        seen = self.presence.get(phone_id, Presence()).last_seen
+        seen = self._last_seen(phone_id)
         return {"phone_offline": True, "warning": f"phone '{phone_id}' is offline (last seen "
                 f"{iso(seen) or 'never'}); the message is queued until it connects"}
 

@@ -8,6 +8,7 @@ import tornado.web
 
 from relay.core import apikeys, ids
 from relay.core.errors import ApiError, StorageUnavailable
+from relay.core.timefmt import utcnow
 from relay.limits import retry_after
 from relay.portal_access import CLIENT_HEADER, SESSION_COOKIE, XSRF_HEADER
 
@@ -32,6 +33,10 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 def _no_constants(name):
     raise ValueError(f"{name} is not valid JSON")
+
+
+# One decoder too, refusing NaN and Infinity (json.loads with an argument builds one per call).
+_decode = json.JSONDecoder(parse_constant=_no_constants).decode
 
 
 class BaseHandler(tornado.web.RequestHandler):
@@ -93,12 +98,17 @@ class BaseHandler(tornado.web.RequestHandler):
         if token is None:
             raise self._auth_failed("missing_key", "send the client key as 'Authorization: "
                                     "Bearer <key>'", headers={"WWW-Authenticate": "Bearer"})
-        record = self.relay.state.key_for(apikeys.key_hash(token)) if apikeys.well_formed(
-            token) else None
+        # Only hashes of issued keys are stored, so a key found is well formed; the checksum is
+        # checked on a miss alone, to tell a mistyped key from a revoked one.
+        now = utcnow()
+        record = (self.relay.state.key_for(apikeys.key_hash(token), now)
+                  if apikeys.has_key_shape(token) else None)
         if record is None:
-            raise self._auth_failed("invalid_key", "the key is unknown, revoked or expired",
+            message = ("the key is unknown, revoked or expired" if apikeys.well_formed(token)
+                       else "this is not a Relay key (its checksum does not match: mistyped?)")
+            raise self._auth_failed("invalid_key", message,
                                     headers={"WWW-Authenticate": "Bearer"})
-        self.relay.state.note_key_use(record)
+        self.relay.state.note_key_use(record, now)
         return record
 
     def _check_admin(self):
@@ -128,7 +138,7 @@ class BaseHandler(tornado.web.RequestHandler):
         if len(self.request.body) > MAX_JSON_BODY:
             raise ApiError(413, "body_too_large", f"the body is over {MAX_JSON_BODY} bytes")
         try:
-            return json.loads(self.request.body.decode("utf-8"), parse_constant=_no_constants)
+            return _decode(self.request.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as error:
             raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
 

@@ -56,15 +56,15 @@ class State:
         self.credentials = Credentials()               # phones' pairing codes and sessions
 
     # -- reads, safe from any thread ------------------------------------------------------
-    def key_for(self, key_hash: str) -> KeyRecord | None:
+    def key_for(self, key_hash: str, now: dt.datetime) -> KeyRecord | None:
         record = self.keys_by_hash.get(key_hash)
-        return record if record is not None and record.usable(utcnow()) else None
+        return record if record is not None and record.usable(now) else None
 
     def client_keys(self, client_id: str) -> list[KeyRecord]:
         return [k for k in self.keys.values() if k.client_id == client_id]
 
-    def note_key_use(self, record: KeyRecord) -> None:
-        record.last_used_at = utcnow()
+    def note_key_use(self, record: KeyRecord, now: dt.datetime) -> None:
+        record.last_used_at = now
         self.used_keys.add(record.key_id)
 
     def queue_depth(self) -> int:
