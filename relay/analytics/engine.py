@@ -59,6 +59,13 @@ def report(cur, client_id: str, filters: Filters, limits: Limits) -> dict:
     return {"success": True, **sections, "filters": filters.effective()}
 
 
+def totals(cur, client_id: str, filters: Filters, limits: Limits) -> dict:
+    """The inbound and sent summaries alone, for the portal's overview: a statement with only
+    their columns, not the whole report."""
+    return within_limits(cur, limits, client_id, filters, lambda s: s.run(
+        {"summary": s.summary(), "sent_summary": s.sent_summary()}, 1))
+
+
 def section_rows(cur, client_id: str, filters: Filters, limits: Limits) -> list[dict]:
     """Every row of the section an export holds; over the row cap is a 4xx."""
     rows = within_limits(cur, limits, client_id, filters,

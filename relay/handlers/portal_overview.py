@@ -1,6 +1,6 @@
 """GET /portal/api/overview: the portal's first page. Health and phones come from memory (as
-/health does); today's counts come from the webchat query over today (UTC), and the recent
-failures from the message list, both for the client the page chose."""
+/health does); today's counts come from the webchat query's two summaries over today (UTC),
+and the recent failures from the message list, both for the client the page chose."""
 import datetime as dt
 
 import relay
@@ -30,9 +30,8 @@ class OverviewHandler(BaseHandler):
 
     async def _client_activity(self) -> dict:
         midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-        today = filters.parse({"from": iso(midnight), "to": iso(midnight + dt.timedelta(1)),
-                               "limit": 1})
-        report = await self.store.read(engine.report, self.client_id, today,
+        today = filters.parse({"from": iso(midnight), "to": iso(midnight + dt.timedelta(1))})
+        report = await self.store.read(engine.totals, self.client_id, today,
                                        engine.Limits.from_settings(self.relay.settings))
         failures, _ = await self.store.read(queries.list_messages, self.store.body_keys,
                                             self.client_id, {"status": "failed"},
