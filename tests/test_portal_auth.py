@@ -12,43 +12,7 @@ import tornado.websocket
 
 from conftest import make_settings, start_relay, stop_relay
 from portal_helpers import PASSWORD
-
-
-class Browser:
-    """Just enough of a browser: the session cookie it was given, sent back."""
-
-    def __init__(self, relay):
-        self.base_url = relay.base_url
-        self.http = tornado.httpclient.AsyncHTTPClient(force_instance=True)
-        self.cookie = None
-        self.xsrf = None
-
-    async def call(self, method, path, body=None, headers=None):
-        headers = dict(headers or {})
-        if self.cookie:
-            headers.setdefault("Cookie", self.cookie)
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        response = await self.http.fetch(
-            self.base_url + path, method=method, headers=headers, raise_error=False,
-            body=json.dumps(body) if body is not None else (b"" if method == "POST" else None))
-        for header in response.headers.get_list("Set-Cookie"):
-            self.cookie = header.split(";")[0]
-        return response.code, json.loads(response.body or b"null"), response
-
-    async def sign_in(self, password=PASSWORD):
-        status, body, response = await self.call("POST", "/portal/api/signin",
-                                                 {"password": password})
-        self.xsrf = body.get("xsrf_token")
-        return status, body, response
-
-
-async def _owner(relay) -> Browser:
-    await relay.api.admin("portal.set_password", password=PASSWORD)
-    browser = Browser(relay)
-    status, _, _ = await browser.sign_in()
-    assert status == 200
-    return browser
+from portal_http import Browser, signed_in_owner
 
 
 async def test_no_session_is_a_401_in_the_error_shape(relay):
@@ -83,7 +47,7 @@ async def test_wrong_password_and_bad_bodies_are_clear_4xx(relay):
 
 
 async def test_writes_need_the_session_xsrf_token(relay):
-    browser = await _owner(relay)
+    browser = await signed_in_owner(relay)
     add = {"phone_id": "phone_x"}
     for headers in ({}, {"X-XSRF-Token": "forged"}):
         status, body, _ = await browser.call("POST", "/portal/api/actions/phones.add", add,
@@ -113,7 +77,7 @@ async def test_a_client_key_does_not_open_the_portal_nor_a_session_the_api(relay
     client = await relay.new_client("shop")
     status, body = await client.get("/portal/api/phones")
     assert (status, body["error"]["code"]) == (401, "not_signed_in")
-    browser = await _owner(relay)
+    browser = await signed_in_owner(relay)
     status, _, _ = await browser.call("GET", "/portal/api/phones")
     assert status == 200
     status, body, _ = await browser.call("GET", "/api/v1/phones")
@@ -122,7 +86,7 @@ async def test_a_client_key_does_not_open_the_portal_nor_a_session_the_api(relay
 
 async def test_the_portal_acts_for_a_known_client_only(relay):
     await relay.new_client("shop")
-    browser = await _owner(relay)
+    browser = await signed_in_owner(relay)
     status, body, _ = await browser.call("GET", "/portal/api/messages")
     assert (status, body["error"]["field"]) == (400, "client")
     status, body, _ = await browser.call("GET", "/portal/api/messages",
@@ -134,8 +98,8 @@ async def test_the_portal_acts_for_a_known_client_only(relay):
 
 
 async def test_sign_out_and_a_new_password_end_sessions(relay):
-    browser = await _owner(relay)
-    other = await _owner(relay)          # the new password signs the first session out
+    browser = await signed_in_owner(relay)
+    other = await signed_in_owner(relay)          # the new password signs the first session out
     status, _, _ = await browser.call("GET", "/portal/api/phones")
     assert status == 401
     status, _, _ = await other.call("POST", "/portal/api/signout", {},
@@ -152,7 +116,7 @@ async def test_the_live_socket_needs_a_session(relay):
         raise AssertionError("the socket opened without a session")
     except tornado.httpclient.HTTPClientError as error:
         assert error.code == 401
-    browser = await _owner(relay)
+    browser = await signed_in_owner(relay)
     socket = await tornado.websocket.websocket_connect(tornado.httpclient.HTTPRequest(
         url, headers={"Cookie": browser.cookie}))
     await relay.api.admin("phones.add", phone_id="phone_main")
