@@ -8,10 +8,12 @@ the reply window. Messages are accepted in time order, so a link, once found, ne
 
 The writer derives each group's links before its commit, in the same transaction (derive):
   - from memory for what is recent: the inbound events a new message may still answer (those
-    of the last window), and the messages a newly reported event may have had as its reply
-    (those since `since`, the start of what memory holds);
-  - from the database for an event older than `since` (imported history, a report long
-    delayed): its window closed before any new message, so its candidates are all committed.
+    of the last window, from `since`), and the messages a newly reported event may have had
+    as its reply (those of the last hour, from `sent_since`): phones report an event within
+    seconds, and a week of messages per contact would cost memory and a walk per event;
+  - from the database for an event older than `sent_since` (a phone that was offline,
+    imported history): its committed candidates are read there, and the group's own
+    messages are offered as for any event.
 At start-up (catch_up) the links of the whole log are derived when there are none yet (the
 table is new) or the reply window grew; a shorter window needs nothing, as a query checks each
 link against the window in force."""
@@ -23,6 +25,7 @@ import itertools
 from relay.core.timefmt import utcnow
 
 MARGIN = dt.timedelta(hours=1)        # memory reaches this much further back than the window
+SENT_MEMORY = dt.timedelta(hours=1)   # how far back memory keeps the messages sent
 PRUNE_EVERY = dt.timedelta(minutes=1)
 
 
@@ -35,8 +38,9 @@ def contact_key(address: str) -> str:
 EVENT_COLUMNS = ("occurred_at", "phone_id", "channel", "event_type", "duration_sec")
 
 # Each event's first message after it, per client, as reply_links rows; {events} gives seq,
-# contact and EVENT_COLUMNS. The ASOF join matches the exact (client, phone, contact); it runs
-# only to catch up and for old events, never in a query.
+# contact and EVENT_COLUMNS, $earliest a time before them all (messages are in time order, so
+# DuckDB skips the row groups before it). The ASOF join matches the exact (client, phone,
+# contact); it runs only to catch up and for old events, never in a query.
 _FIRST_REPLIES = """
     WITH events AS ({events}),
     asked AS (
@@ -45,7 +49,7 @@ _FIRST_REPLIES = """
         WHERE e.contact IS NOT NULL),
     sent AS (
         SELECT seq, client_id, phone_id, lower(recipient) AS contact_key, created_at
-        FROM messages WHERE recipient IS NOT NULL)
+        FROM messages WHERE recipient IS NOT NULL AND created_at > $earliest)
     SELECT a.client_id, a.seq AS event_seq, s.seq AS message_seq, s.created_at AS replied_at,
            """ + ", ".join("a." + c for c in EVENT_COLUMNS) + """
     FROM asked a ASOF JOIN sent s
@@ -76,7 +80,7 @@ def catch_up(con, window: dt.timedelta) -> bool:
                 SELECT * FROM ({_FIRST_REPLIES.format(events='SELECT * FROM inbound_events')}) r
                 WHERE NOT EXISTS (SELECT 1 FROM reply_links l
                                   WHERE l.event_seq = r.event_seq AND l.client_id = r.client_id)
-                ORDER BY event_seq""", {"window": window})
+                ORDER BY event_seq""", {"window": window, "earliest": dt.datetime.min})
         con.execute("INSERT INTO reply_windows VALUES (?, ?)", [utcnow(), hours])
         con.execute("COMMIT")
     except Exception:
@@ -102,7 +106,7 @@ class ReplyLinks:
 
     def __init__(self, window: dt.timedelta):
         self.window = window
-        self.since = utcnow()
+        self.since = self.sent_since = utcnow()
         self._pruned = self.since
         self._open: dict[tuple[str, str], list[_Open]] = {}
         self._sent: dict[tuple[str, str], list[tuple[dt.datetime, int, str]]] = {}
@@ -110,7 +114,9 @@ class ReplyLinks:
     def load(self, con) -> None:
         """Catches the links up, then remembers the recent events and messages."""
         catch_up(con, self.window)
-        self.since = self._pruned = utcnow() - self.window - MARGIN
+        self._pruned = utcnow()
+        self.since = self._pruned - self.window - MARGIN
+        self.sent_since = self._pruned - SENT_MEMORY
         cursor = con.execute(f"""
                 SELECT i.seq, {", ".join("i." + c for c in EVENT_COLUMNS)}, i.contact,
                        list(l.client_id) FILTER (l.client_id IS NOT NULL) AS answered
@@ -125,7 +131,7 @@ class ReplyLinks:
         for seq, client_id, phone_id, recipient, created_at in con.execute(
                 "SELECT seq, client_id, phone_id, recipient, created_at FROM messages "
                 "WHERE created_at >= ? AND recipient IS NOT NULL ORDER BY seq",
-                [self.since]).fetchall():
+                [self.sent_since]).fetchall():
             self._sent.setdefault((phone_id, contact_key(recipient)), []).append(
                 (created_at, seq, client_id))
 
@@ -152,17 +158,19 @@ class ReplyLinks:
             for entry in self._open.get(key, ()):
                 if m["client_id"] not in entry.answered:
                     offer(entry.event, m["client_id"], m["created_at"], m["seq"], entry)
-        old = [e for e in events if e["occurred_at"] < self.since]
-        for e in events:
+        old = [e for e in events if e["occurred_at"] < self.sent_since]
+        for e in events:    # the committed candidates of an old event come from the database
             key = (e["phone_id"], contact_key(e["contact"]))
+            remembered = () if e["occurred_at"] < self.sent_since else self._sent.get(key, ())
             for created_at, message_seq, client_id in itertools.chain(
-                    self._sent.get(key, ()), staged_sent.get(key, ())):
+                    remembered, staged_sent.get(key, ())):
                 offer(_event(e), client_id, created_at, message_seq)
         if old:
             by_seq = {e["seq"]: _event(e) for e in old}
             for client_id, seq, message_seq, created_at, *_ in batch.con.execute(
                     _FIRST_REPLIES.format(events=_STAGED_EVENTS),
-                    {"window": self.window, "events": [
+                    {"window": self.window,
+                     "earliest": min(e["occurred_at"] for e in old), "events": [
                         {**by_seq[e["seq"]], "contact": e["contact"]} for e in old]}).fetchall():
                 offer(by_seq[seq], client_id, created_at, message_seq)
         for (seq, client_id), (created_at, message_seq, event, _) in sorted(links.items()):
@@ -188,9 +196,9 @@ class ReplyLinks:
         now = utcnow()
         if now - self._pruned < PRUNE_EVERY:
             return
-        self._pruned, cutoff = now, now - self.window - MARGIN
+        self._pruned, cutoff, sent_cutoff = now, now - self.window - MARGIN, now - SENT_MEMORY
         self._open = {key: kept for key, entries in self._open.items()
                       if (kept := [e for e in entries if e.event["occurred_at"] >= cutoff])}
         self._sent = {key: kept for key, rows in self._sent.items()
-                      if (kept := [r for r in rows if r[0] >= cutoff])}
-        self.since = cutoff
+                      if (kept := [r for r in rows if r[0] >= sent_cutoff])}
+        self.since, self.sent_since = cutoff, sent_cutoff
