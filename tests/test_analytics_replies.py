@@ -94,6 +94,20 @@ async def test_email_addresses_match_and_group_whatever_their_case(relay, client
     assert body["sent_by_person"][0]["destination"] == "bob.smith@example.com"
 
 
+async def test_a_thread_name_is_one_contact_whatever_its_case(relay, client):
+    """An in-app chat thread written Room-A in a message and reported as room-a by the phone
+    is one contact, as an e-mail address is: its reply, and one row on each side."""
+    earlier = utcnow() - dt.timedelta(minutes=5)
+    event_id = await record(relay, channel="pchat", contact="room-a", occurred_at=iso(earlier))
+    status, _ = await client.post("/api/v1/messages", sms(channel="pchat", to="Room-A"))
+    assert status == 202
+    status, body = await client.post(QUERY, {})
+    assert {e["message_id"]: e["response_min"] for e in body["events"]} == {
+        event_id: pytest.approx(5, abs=0.5)}
+    assert body["top_contacts"] == [{"source": "room-a", "total": 1}]
+    assert [p["destination"] for p in body["sent_by_person"]] == ["room-a"]
+
+
 async def test_two_spellings_in_the_address_book_count_an_event_once(relay, client):
     """A contact saved as Bob.Smith@Example.com and again as bob.smith@example.com is one
     entry: a tag filter, which joins the address book, finds the event once."""

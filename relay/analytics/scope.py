@@ -55,10 +55,10 @@ _LINKED = ("SELECT {response} AS response_min FROM reply_links i "
 
 
 def contact_key(alias: str, column: str) -> str:
-    """An address as the query compares and groups it: an e-mail address in lower case, as
-    the reply links compare it (relay/store/replies.py); other channels' are already."""
-    return (f"CASE WHEN {alias}.channel = 'email' THEN lower({alias}.{column}) "
-            f"ELSE {alias}.{column} END")
+    """An address as the query compares and groups it: in lower case, as the reply links
+    (relay/store/replies.py) and the address book compare it. Most channels' addresses are
+    lower case already; an e-mail's local part and a chat thread's name may not be."""
+    return f"lower({alias}.{column})"
 
 
 # An inbound event's contact name: the address book's, else the one the phone reported.
