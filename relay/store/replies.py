@@ -45,7 +45,8 @@ _FIRST_REPLIES = """
     WITH events AS ({events}),
     asked AS (
         SELECT e.*, c.client_id, lower(e.contact) AS contact_key
-        FROM events e CROSS JOIN (SELECT DISTINCT client_id FROM messages) c
+        FROM events e CROSS JOIN (SELECT DISTINCT client_id FROM messages
+                                  WHERE created_at > $earliest) c
         WHERE e.contact IS NOT NULL),
     sent AS (
         SELECT seq, client_id, phone_id, lower(recipient) AS contact_key, created_at
