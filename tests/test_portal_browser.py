@@ -137,6 +137,30 @@ async def test_inbound_appears_live_in_webchat_and_can_be_answered(relay):
             await _stop(agent, task)
 
 
+async def test_webchat_keeps_one_conversation_whatever_the_letter_case(relay):
+    """Bob@Example.com writing in and a reply to bob@example.com are one conversation, as
+    they are one contact in analytics."""
+    client = await relay.new_client("shop")
+    async with browser_page(relay) as page:
+        await sign_in(relay, page)
+        agent, task = await _paired_agent(relay, page, "phone_main", delay=0)
+        try:
+            await open_page(page, "Webchat")
+            agent.report_inbound({"event_id": "ev-1", "channel": "email", "event_type": "message",
+                                  "contact": "Bob@Example.com", "text": "Is my order ready?",
+                                  "occurred_at": "2026-11-26T10:00:00Z"})
+            await expect(page.get_by_text("Is my order ready?")).to_be_visible()
+            status, _ = await client.post("/api/v1/messages", {
+                "phone_id": "phone_main", "channel": "email", "to": "bob@example.com",
+                "subject": "Your order", "text": "Ready since noon"})
+            assert status == 202
+            await expect(page.locator(".timeline li.out")).to_contain_text("Ready since noon")
+            await expect(page.locator(".conversations li")).to_have_count(1)
+        finally:
+            client.close()
+            await _stop(agent, task)
+
+
 async def test_analytics_draws_charts_and_exports_csv(relay):
     client = await relay.new_client("shop")
     await relay.api.admin("phones.add", phone_id="phone_main")

@@ -26,15 +26,19 @@ export async function render(root) {
     api("POST", "/webchat/inbound/query", { range: "30d", limit: 1000, sort: "newest" }),
     api("GET", "/messages?limit=500"),
     api("GET", "/phones")]);
-  const conversations = new Map();    // contact -> {name, items, last}
+  // One conversation per contact whatever the letter case, as analytics counts contacts
+  // (docs/analytics.md): keyed by the lower-cased address, shown as first seen.
+  const conversations = new Map();    // key -> {key, contact, name, items, last}
+  const keyOf = (contact) => contact && contact.toLowerCase();
   const add = (contact, name, item) => {
     if (!contact) return;
-    const c = conversations.get(contact) || { contact, name: null, items: [], ids: new Set() };
+    const key = keyOf(contact);
+    const c = conversations.get(key) || { key, contact, name: null, items: [], ids: new Set() };
     if (c.ids.has(item.id)) return;
     c.ids.add(item.id);
     c.name ||= name;
     c.items.push(item);
-    conversations.set(contact, c);
+    conversations.set(key, c);
   };
   const inbound = (e) => add(e.source, e.contact_name, { kind: "in", id: e.message_id, at: e.occurred_at,
     channel: e.channel, text: e.text, event_type: e.event_type, duration_sec: e.duration_sec,
@@ -55,8 +59,8 @@ export async function render(root) {
       return c;
     }).sort((a, b) => b.last.at.localeCompare(a.last.at));
     listPane.replaceChildren(...ordered.map((c) => h("li", {}, h("button", {
-      type: "button", "aria-pressed": String(c.contact === chosen), dataset: { contact: c.contact },
-      onclick: () => { chosen = c.contact; drawList(); drawThread(); } },
+      type: "button", "aria-pressed": String(c.key === chosen), dataset: { contact: c.contact },
+      onclick: () => { chosen = c.key; drawList(); drawThread(); } },
     h("strong", {}, c.name || c.contact), h("br"),
     h("small", {}, `${[...new Set(c.items.map((i) => i.channel))].join(", ")} · ${when(c.last.at)}`)))));
     if (!ordered.length) listPane.append(h("li", {}, "No conversations in the last 30 days"));
@@ -76,7 +80,7 @@ export async function render(root) {
   }
 
   const redraw = () => { drawList(); drawThread(); };
-  live.on("inbound", (e) => { inbound(e); chosen ||= e.source; redraw(); });
+  live.on("inbound", (e) => { inbound(e); chosen ||= keyOf(e.source); redraw(); });
   live.on("message.accepted", (m) => { outbound({ ...m, status: "queued" }); redraw(); });
   live.on("message.status", (change) => {
     const status = latest(change.message_id, change.status);
