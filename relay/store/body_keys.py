@@ -26,6 +26,7 @@ log = logging.getLogger("relay.store")
 TABLE = "body_keys"
 NONCE_BYTES = 12
 _EMPTY = (None, None, None)
+_encode = json.JSONEncoder(ensure_ascii=False).encode   # json.dumps with an argument builds one
 
 
 def _context(day: dt.date) -> str:
@@ -60,7 +61,7 @@ class BodyKeys:
         stages the day's new key in the same group, and the ring learns it once committed."""
         aead = self._keys.get(created_at.date()) or self._new_key(batch, created_at.date())
         nonce = random_bytes(NONCE_BYTES)
-        plain = json.dumps([text, subject, title], ensure_ascii=False).encode()
+        plain = _encode([text, subject, title]).encode()
         return nonce + aead.encrypt(nonce, plain, message_id.encode())
 
     def _new_key(self, batch, day: dt.date) -> AESGCM:
