@@ -5,6 +5,9 @@ the ceiling of a bare Tornado handler parsing the same JSON, measured in the sam
 
 Both servers run side by side and are measured in alternating rounds after a warm-up, and the
 median round of each is reported, so that a passing load on the machine hits both alike.
+It also prints, for each server's median round, its IOLoop thread's CPU per request and its
+share of the round on CPU, runnable (waiting for a core) and blocked (waiting for the GIL or
+for work), from Linux's schedstat.
 Needs wrk (apt-get install wrk). Loopback only; stops by itself. Every 202 is checked durable
 afterwards: every message answered 202 must be stored (a few more may be stored: requests in
 flight when wrk stops are committed but not counted)."""
@@ -41,7 +44,18 @@ def wait_until_up(url: str) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-def run_wrk(url: str, key: str, seconds: int, connections: int) -> dict:
+def loop_thread_times(pid: int) -> tuple[int, int] | None:
+    """Nanoseconds the server's main (IOLoop) thread has run and waited to run (Linux
+    schedstat); None where /proc has no such file."""
+    try:
+        on_cpu, waiting, _ = pathlib.Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()
+    except OSError:
+        return None
+    return int(on_cpu), int(waiting)
+
+
+def run_wrk(url: str, key: str, seconds: int, connections: int, pid: int | None = None) -> dict:
+    before, started = pid and loop_thread_times(pid), time.monotonic()
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
          "-s", str(HERE / "send.lua"), url], capture_output=True, text=True, check=True,
@@ -49,6 +63,11 @@ def run_wrk(url: str, key: str, seconds: int, connections: int) -> dict:
     line = next(l for l in out.splitlines() if l.startswith("JSON "))
     result = json.loads(line[5:])
     result["per_second"] = (result["requests"] - result["non2xx"]) / result["seconds"]
+    after, wall = pid and loop_thread_times(pid), time.monotonic() - started
+    if before and after:   # the IOLoop thread's share of the round: on CPU, runnable, blocked
+        result["loop_cpu_us"] = (after[0] - before[0]) / 1000 / result["requests"]
+        result["loop_on_cpu"] = (after[0] - before[0]) / 1e9 / wall
+        result["loop_runnable"] = (after[1] - before[1]) / 1e9 / wall
     return result
 
 
@@ -98,8 +117,10 @@ def main() -> None:
                 run_wrk(url, key, 2, args.connections)
             ceilings, results = [], []
             for _ in range(args.rounds):
-                ceilings.append(run_wrk(base_url, key, args.seconds, args.connections))
-                results.append(run_wrk(relay_url, key, args.seconds, args.connections))
+                ceilings.append(run_wrk(base_url, key, args.seconds, args.connections,
+                                        servers[0].pid))
+                results.append(run_wrk(relay_url, key, args.seconds, args.connections,
+                                       servers[1].pid))
             stored = count_stored(relay_url, key)
         finally:
             for server in servers:
@@ -117,6 +138,12 @@ def main() -> None:
           f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms  "
           f"(non-2xx {result['non2xx']}, socket errors {result['socket_errors']})")
     print(f"ratio relay/ceiling  : {result['per_second'] / ceiling['per_second']:.2f}")
+    if "loop_cpu_us" in ceiling and "loop_cpu_us" in result:
+        print("IOLoop thread        : " + "; ".join(
+            f"{name} {r['loop_cpu_us']:.0f} us CPU a request, on CPU {r['loop_on_cpu']:.0%}, "
+            f"runnable {r['loop_runnable']:.0%}, "
+            f"blocked {max(0.0, 1 - r['loop_on_cpu'] - r['loop_runnable']):.0%}"
+            for name, r in (("bare", ceiling), ("relay", result))))
     print("relay rounds         : " + "; ".join(   # a round with a DuckDB checkpoint shows here
         f"{r['per_second']:.0f}/s p99 {r['p99_ms']:.0f} ms" for r in results))
     warm = stored - accepted   # warm-up messages and requests in flight at each round's end
