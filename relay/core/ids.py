@@ -1,5 +1,4 @@
 """Unguessable identifiers."""
-import base64
 import os
 import threading
 
