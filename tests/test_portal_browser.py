@@ -1,6 +1,7 @@
 """The portal end to end in a real browser (headless chromium) against a real relay: sign-in,
 keys, phones, messages through a simulated phone, webchat, analytics and exports."""
 import asyncio
+import contextlib
 import csv
 import io
 
@@ -111,43 +112,48 @@ async def test_a_message_sent_from_the_portal_reaches_sent_through_a_phone(relay
             await _stop(agent, task)
 
 
-async def test_inbound_appears_live_in_webchat_and_can_be_answered(relay):
-    await relay.new_client("shop")
+@contextlib.asynccontextmanager
+async def _webchat_with_a_phone(relay):
+    """The Webchat page open, with phone_main paired to an agent that delivers at once."""
     async with browser_page(relay) as page:
         await sign_in(relay, page)
         agent, task = await _paired_agent(relay, page, "phone_main", delay=0)
         try:
             await open_page(page, "Webchat")
-            agent.report_inbound({"event_id": "ev-1", "channel": "sms", "event_type": "message",
-                                  "contact": "+12025550178", "text": "Are you open today?",
-                                  "occurred_at": "2026-11-26T10:00:00Z"})
-            await expect(page.get_by_text("Are you open today?")).to_be_visible()
-            agent.report_inbound({"event_id": "ev-2", "channel": "sms", "event_type": "missed",
-                                  "contact": "+12025550178", "duration_sec": 0,
-                                  "occurred_at": "2026-11-26T10:01:00Z"})
-            await expect(page.get_by_text("Missed call")).to_be_visible()
-            reply = page.locator("#send-form")
-            await reply.get_by_label("Text").fill("Yes, until six")
-            await reply.get_by_role("button", name="Send").click()
-            timeline = page.locator(".timeline")
-            await expect(timeline.locator("li.out")).to_contain_text("Yes, until six")
-            await expect(timeline.locator("li.out [data-status]")).to_have_text("sent")
-            await screenshot(page, "webchat")
+            yield page, agent
         finally:
             await _stop(agent, task)
+
+
+async def test_inbound_appears_live_in_webchat_and_can_be_answered(relay):
+    await relay.new_client("shop")
+    async with _webchat_with_a_phone(relay) as (page, agent):
+        agent.report_inbound({"event_id": "ev-1", "channel": "sms", "event_type": "message",
+                              "contact": "+12025550178", "text": "Are you open today?",
+                              "occurred_at": "2026-11-26T10:00:00Z"})
+        await expect(page.get_by_text("Are you open today?")).to_be_visible()
+        agent.report_inbound({"event_id": "ev-2", "channel": "sms", "event_type": "missed",
+                              "contact": "+12025550178", "duration_sec": 0,
+                              "occurred_at": "2026-11-26T10:01:00Z"})
+        await expect(page.get_by_text("Missed call")).to_be_visible()
+        reply = page.locator("#send-form")
+        await reply.get_by_label("Text").fill("Yes, until six")
+        await reply.get_by_role("button", name="Send").click()
+        timeline = page.locator(".timeline")
+        await expect(timeline.locator("li.out")).to_contain_text("Yes, until six")
+        await expect(timeline.locator("li.out [data-status]")).to_have_text("sent")
+        await screenshot(page, "webchat")
 
 
 async def test_webchat_keeps_one_conversation_whatever_the_letter_case(relay):
     """Bob@Example.com writing in and a reply to bob@example.com are one conversation, as
     they are one contact in analytics."""
     client = await relay.new_client("shop")
-    async with browser_page(relay) as page:
-        await sign_in(relay, page)
-        agent, task = await _paired_agent(relay, page, "phone_main", delay=0)
-        try:
-            await open_page(page, "Webchat")
-            agent.report_inbound({"event_id": "ev-1", "channel": "email", "event_type": "message",
-                                  "contact": "Bob@Example.com", "text": "Is my order ready?",
+    try:
+        async with _webchat_with_a_phone(relay) as (page, agent):
+            agent.report_inbound({"event_id": "ev-1", "channel": "email",
+                                  "event_type": "message", "contact": "Bob@Example.com",
+                                  "text": "Is my order ready?",
                                   "occurred_at": "2026-11-26T10:00:00Z"})
             await expect(page.get_by_text("Is my order ready?")).to_be_visible()
             status, _ = await client.post("/api/v1/messages", {
@@ -156,9 +162,8 @@ async def test_webchat_keeps_one_conversation_whatever_the_letter_case(relay):
             assert status == 202
             await expect(page.locator(".timeline li.out")).to_contain_text("Ready since noon")
             await expect(page.locator(".conversations li")).to_have_count(1)
-        finally:
-            client.close()
-            await _stop(agent, task)
+    finally:
+        client.close()
 
 
 async def test_analytics_draws_charts_and_exports_csv(relay):
