@@ -164,6 +164,10 @@ async def test_metrics_need_a_token_and_carry_no_numbers(data_dir):
         assert "relay_queue_depth 2.0" in text
         assert 'relay_http_request_duration_seconds_count{method="POST",route="MessagesHandler",' \
                'status="2xx"} 2.0' in text
+        buckets = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("relay_http_request_duration_seconds_bucket{")
+                   and 'route="MessagesHandler"' in line and 'method="POST"' in line]
+        assert len(buckets) == 14 and buckets == sorted(buckets) and buckets[-1] == 2.0
         assert "relay_commit_group_size_count" in text
         assert 'method="other"' in text and "BREW" not in text   # a client's token: no label
         assert "2025550143" not in text and created["key"] not in text
