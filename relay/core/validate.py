@@ -1,5 +1,6 @@
 """Validation of POST /api/v1/messages bodies into a normalised MessageRequest."""
 import dataclasses
+import functools
 import hashlib
 import re
 
@@ -39,7 +40,7 @@ class MessageRequest:
 
     def fingerprint(self) -> str:
         """Per-field digests of the compared fields, so a conflict can name the field."""
-        return ";".join(name + "=" + _field_digest(getattr(self, name)) for name in COMPARED)
+        return ";".join(name + "=" + _DIGEST_OF[name](getattr(self, name)) for name in COMPARED)
 
 
 def _digest(value) -> str:
@@ -53,6 +54,13 @@ _UNSET_DIGESTS = {None: _digest(None), (): _digest(())}
 
 def _field_digest(value) -> str:
     return _UNSET_DIGESTS.get(value) or _digest(value)
+
+
+# The phone, the channel and the recipient repeat from request to request: their digests are
+# kept, a few thousand at most. Texts and tokens are not (a cache would keep them in memory).
+_repeated_digest = functools.lru_cache(maxsize=4096)(_digest)
+_DIGEST_OF = {name: _repeated_digest if name in ("phone_id", "channel", "to") else _field_digest
+              for name in COMPARED}
 
 
 def differing_field(fingerprint_a: str, fingerprint_b: str) -> str | None:
