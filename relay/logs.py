@@ -7,6 +7,8 @@ import re
 import sys
 import time
 
+from relay.core.jsontext import quote, string_or_null
+
 # "+" and 7-20 digits with separators, or 9-15 digits in a row: numbers, not dates or addresses.
 PHONE = re.compile(r"\+\d[\d ()-]{5,18}\d|\b\d{9,15}\b")
 
@@ -75,11 +77,6 @@ class _FlushOncePerLoopTurn:
 _access_lines = _FlushOncePerLoopTurn()
 
 
-_quote = json.encoder.encode_basestring     # a JSON string literal, non-ASCII kept as is
-
-
-def _string_or_null(value: str | None) -> str:
-    return "null" if value is None else _quote(value)
 
 
 def log_request(handler) -> None:
@@ -97,8 +94,8 @@ def log_request(handler) -> None:
     path = mask_phone_numbers(request.path)     # contact routes carry addresses in the path
     _access_lines.write(
         f'{{"ts":"{_timestamp(time.time())}","level":"{name}","logger":"{ACCESS.name}",'
-        f'"msg":{_quote(f"{request.method} {path} {status}")},'
-        f'"request_id":{_string_or_null(getattr(handler, "request_id", None))},'
-        f'"method":{_quote(request.method)},"path":{_quote(path)},"status":{status},'
+        f'"msg":{quote(f"{request.method} {path} {status}")},'
+        f'"request_id":{string_or_null(getattr(handler, "request_id", None))},'
+        f'"method":{quote(request.method)},"path":{quote(path)},"status":{status},'
         f'"duration_ms":{request.request_time() * 1000:.2f},'
-        f'"remote":{_string_or_null(request.remote_ip)}}}\n')
+        f'"remote":{string_or_null(request.remote_ip)}}}\n')
