@@ -85,12 +85,12 @@ class State:
             self.apply_phone_event(event, at, phone_id)
         self.credentials.load(con)
         since = utcnow() - self.idempotency_window
-        for client_id, key, message_id, fingerprint, created_at in con.execute(
+        self.remember_idempotency([
+            ((client_id, key), (message_id, fingerprint, created_at))
+            for client_id, key, message_id, fingerprint, created_at in con.execute(
                 "SELECT client_id, idempotency_key, message_id, fingerprint, created_at "
                 "FROM messages WHERE idempotency_key IS NOT NULL AND created_at >= ?",
-                [since]).fetchall():
-            self.remember_idempotency((client_id, key),
-                                      IdempotencyEntry(message_id, fingerprint, created_at))
+                [since]).fetchall()])
         for message_id, phone_id, status in con.execute("""
                 SELECT m.message_id, m.phone_id, s.status FROM messages m
                 LEFT JOIN (SELECT message_id, arg_max(status, seq) AS status
@@ -130,8 +130,9 @@ class State:
         found = self._idempotency.get(slot)
         return None if found is None else IdempotencyEntry._make(found)
 
-    def remember_idempotency(self, slot: tuple[str, str], entry: IdempotencyEntry) -> None:
-        self._idempotency[slot] = tuple(entry)
+    def remember_idempotency(self, entries: list[tuple[tuple[str, str], tuple]]) -> None:
+        """(slot, entry as a plain tuple) pairs: a group commit's, or the start-up load's."""
+        self._idempotency.update(entries)
 
     def forget_old_idempotency_keys(self) -> None:
         cutoff = utcnow() - self.idempotency_window
