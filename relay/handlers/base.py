@@ -59,7 +59,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def prepare(self):
         given = self.request.headers.get("X-Request-Id", "")
-        self.request_id = given if REQUEST_ID.fullmatch(given) else ids.request_id()
+        self.request_id = given if given and REQUEST_ID.fullmatch(given) else ids.request_id()
         self.set_header("X-Request-Id", self.request_id)
         if self.auth is None:
             return
