@@ -108,7 +108,5 @@ def deliver_frame(message: dict, expires_at: dt.datetime) -> dict:
     return {"type": "deliver", "message_id": message["message_id"],
             "channel": message["channel"], "to": message["to"], "text": message["text"],
             "subject": message["subject"], "title": message["title"],
-            # a tuple: a frame of strings alone leaves the garbage collector's view while it
-            # waits in a phone's queue (it is sent as a JSON array all the same)
-            "tags": tuple(message["tags"] or ()), "created_at": iso(message["created_at"]),
+            "tags": message["tags"] or (), "created_at": iso(message["created_at"]),
             "expires_at": iso(expires_at)}

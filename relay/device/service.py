@@ -38,7 +38,7 @@ class DeviceService:
         self.signing_key = tokens.signing_key(settings.data_dir)
         self.token_lifetime = dt.timedelta(seconds=settings.device_token_seconds)
         self.ttl = dt.timedelta(seconds=settings.message_ttl_seconds)
-        self.dispatcher = Dispatcher(settings.max_in_flight)
+        self.dispatcher = Dispatcher(settings.max_in_flight, self._frame)
         self.sockets: dict = {}                      # phone_id -> its live DeviceSocket
         self.presence: dict[str, Presence] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -79,8 +79,10 @@ class DeviceService:
     # -- bus subscribers -------------------------------------------------------------------
     def _accepted(self, message: dict) -> None:
         if phone_delivers(message["channel"], bool(self.relay.settings.smtp_host)):
-            frame = protocol.deliver_frame(message, message["created_at"] + self.ttl)
-            self.dispatcher.add(message["phone_id"], frame)
+            self.dispatcher.add(message["phone_id"], message)
+
+    def _frame(self, message: dict) -> dict:
+        return protocol.deliver_frame(message, message["created_at"] + self.ttl)
 
     def _status(self, change: dict) -> None:
         if change["status"] in TERMINAL:

@@ -91,10 +91,12 @@ class AcceptMessage(Operation):
             accepted.keyed.append((slot, tuple(entry)))
         accepted.opened.append((entry.message_id, request.phone_id))
         # The message's content rides along so the phone dispatcher needs no read to deliver.
+        # Tags as a tuple: a payload of strings alone leaves the garbage collector's view while
+        # it waits in a phone's queue (it is sent as a JSON array all the same).
         batch.publish("message.accepted", {"message_id": entry.message_id,
                                            "phone_id": request.phone_id,
                                            "channel": request.channel, "to": request.to,
                                            "text": request.text, "subject": request.subject,
-                                           "title": request.title, "tags": list(request.tags),
+                                           "title": request.title, "tags": request.tags,
                                            "created_at": now})
         return Accepted(entry.message_id, False)
