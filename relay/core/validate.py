@@ -41,8 +41,12 @@ class MessageRequest:
     status_callback_url: str | None = None   # a registered callback that gets status changes
 
     def fingerprint(self) -> str:
-        """Per-field digests of the compared fields, so a conflict can name the field."""
-        return ";".join(name + "=" + _DIGEST_OF[name](getattr(self, name)) for name in COMPARED)
+        """Per-field digests of the compared fields, in COMPARED's order, so a conflict can
+        name the field. Put together from three parts: the address and the extras repeat from
+        request to request, and only the text's digest is made every time."""
+        return (f"{_address_part(self.phone_id, self.channel, self.to)};"
+                f"text={_field_digest(self.text)};"
+                f"{_extras_part(self.subject, self.title, self.bot_token, self.tags)}")
 
 
 def _digest(value) -> str:
@@ -58,11 +62,25 @@ def _field_digest(value) -> str:
     return _UNSET_DIGESTS.get(value) or _digest(value)
 
 
-# The phone, the channel and the recipient repeat from request to request: their digests are
+# The phone, the channel and the recipient repeat from request to request: their part is
 # kept, a few thousand at most. Texts and tokens are not (a cache would keep them in memory).
-_repeated_digest = functools.lru_cache(maxsize=4096)(_digest)
-_DIGEST_OF = {name: _repeated_digest if name in ("phone_id", "channel", "to") else _field_digest
-              for name in COMPARED}
+@functools.lru_cache(maxsize=4096)
+def _address_part(phone_id: str, channel: str, to: str | None) -> str:
+    return f"phone_id={_digest(phone_id)};channel={_digest(channel)};to={_field_digest(to)}"
+
+
+def _extras(subject, title, bot_token, tags) -> str:
+    return (f"subject={_field_digest(subject)};title={_field_digest(title)};"
+            f"bot_token={_field_digest(bot_token)};tags={_field_digest(tags)}")
+
+
+_NO_EXTRAS = _extras(None, None, None, ())
+
+
+def _extras_part(subject, title, bot_token, tags) -> str:
+    if subject is None and title is None and bot_token is None and not tags:
+        return _NO_EXTRAS
+    return _extras(subject, title, bot_token, tags)
 
 
 def differing_field(fingerprint_a: str, fingerprint_b: str) -> str | None:
