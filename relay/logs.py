@@ -75,6 +75,19 @@ class _FlushOncePerLoopTurn:
 
 
 _access_lines = _FlushOncePerLoopTurn()
+_CLEAN_PATHS_KEPT = 1024
+_clean_paths: set[str] = set()      # paths seen to hold no number: the API's own routes first
+
+
+def _masked_path(path: str) -> str:
+    """The path with its numbers masked. The pattern costs 0.5 us a line (1.5 us of the
+    IOLoop's time under load), so paths found clean are kept, up to _CLEAN_PATHS_KEPT."""
+    if path in _clean_paths:
+        return path
+    masked = mask_phone_numbers(path)
+    if masked == path and len(_clean_paths) < _CLEAN_PATHS_KEPT:
+        _clean_paths.add(path)
+    return masked
 
 
 
@@ -91,7 +104,7 @@ def log_request(handler) -> None:
     if not ACCESS.isEnabledFor(level):
         return
     request = handler.request
-    path = mask_phone_numbers(request.path)     # contact routes carry addresses in the path
+    path = _masked_path(request.path)      # contact routes carry addresses in the path
     _access_lines.write(
         f'{{"ts":"{_timestamp(time.time())}","level":"{name}","logger":"{ACCESS.name}",'
         f'"msg":{quote(f"{request.method} {path} {status}")},'
