@@ -71,8 +71,9 @@ class AcceptMessage(Operation):
                        if request.status_callback_url else None)
         now = utcnow()
         entry = IdempotencyEntry(message_id(), fingerprint, now)
-        # No tags are stored as NULL, which every reader takes as none: an empty list is the
-        # slowest value for DuckDB to append, 1 us of the writer's turn (a third of the row).
+        # A message without tags stores NULL, which every reader takes as none: an empty list
+        # is the slowest value for DuckDB to append, 1 us of the writer's turn (a third of
+        # the row).
         batch.add("messages", {
             "seq": batch.next_seq(), "message_id": entry.message_id, "created_at": now,
             "client_id": self.client_id, "key_id": self.key_id, "phone_id": request.phone_id,
