@@ -90,8 +90,6 @@ def _masked_path(path: str) -> str:
     return masked
 
 
-
-
 def log_request(handler) -> None:
     """Tornado's log_function: one line per request, without the query string (it may hold
     addresses) and without bodies. Written straight to stdout in the JsonLines shape: the
