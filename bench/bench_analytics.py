@@ -104,7 +104,8 @@ FROM addr WHERE k < $book;
 def build(path: pathlib.Path, events: int) -> float:
     started = time.perf_counter()
     con = duckdb.connect(str(path))
-    from relay.store import migrations, replies
+    from relay.store import migrations
+    from relay.analytics import replies
     migrations.migrate(con)       # the current schema: texts in the bodies tables
     inbound = events * 3 // 4
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)

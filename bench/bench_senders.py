@@ -20,9 +20,9 @@ import tornado.httpclient
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from relay.app import Relay  # noqa: E402
 from relay.config import load  # noqa: E402
-from relay.core.validate import message_request  # noqa: E402
-from relay.store.messages import AcceptMessage  # noqa: E402
-from relay.store.phones import AddPhone  # noqa: E402
+from relay.messages.validate import message_request  # noqa: E402
+from relay.messages.operations import AcceptMessage  # noqa: E402
+from relay.phones.operations import AddPhone  # noqa: E402
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 BOT_API = """

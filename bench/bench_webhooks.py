@@ -27,8 +27,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from relay.app import Relay  # noqa: E402
 from relay.config import load  # noqa: E402
 from relay.core.inbound import inbound_event  # noqa: E402
-from relay.store.callbacks import RegisterCallback  # noqa: E402
-from relay.store.inbound import RecordInbound  # noqa: E402
+from relay.webhooks.operations import RegisterCallback  # noqa: E402
+from relay.phones.inbound import RecordInbound  # noqa: E402
 from relay.webhooks.definition import callback_spec  # noqa: E402
 
 RECEIVER = """

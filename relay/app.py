@@ -6,17 +6,17 @@ import secrets
 
 import tornado.web
 
-from relay.bus import Bus
+from relay.store.bus import Bus
 from relay.config import Settings
-from relay.diskspace import DiskGuard
-from relay.device.service import DeviceService
-from relay.handlers import FEATURES
-from relay.handlers.base import NotFoundHandler
-from relay.handlers.portal_live import LiveHub
-from relay.limits import TokenBuckets
-from relay.logs import log_request
-from relay.metrics import Metrics
-from relay.portal_access import PortalAccess
+from relay.web.diskspace import DiskGuard
+from relay.phones.service import DeviceService
+from relay.routes import FEATURES
+from relay.web.base import NotFoundHandler
+from relay.portal.live import LiveHub
+from relay.web.limits import TokenBuckets
+from relay.web.logs import log_request
+from relay.web.metrics import Metrics
+from relay.portal.access import PortalAccess
 from relay.senders.service import start_senders
 from relay.store.database import Store
 from relay.webhooks.service import start_webhooks

@@ -13,9 +13,9 @@ import tornado.ioloop
 
 from relay.app import Relay, make_app
 from relay.config import ConfigError, Settings
-from relay.logs import setup as setup_logging
-from relay.store.keys import LogKeyUse
-from relay.store.maintenance import DropOldBodies, ForgetIdempotencyKeys
+from relay.web.logs import setup as setup_logging
+from relay.admin.keys import LogKeyUse
+from relay.admin.maintenance import DropOldBodies, ForgetIdempotencyKeys
 
 log = logging.getLogger("relay")
 SERVER_FILE = "server.json"

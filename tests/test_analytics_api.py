@@ -9,7 +9,7 @@ from conftest import make_settings, sms, start_relay, stop_relay
 from relay.core.inbound import inbound_event
 from relay.core.timefmt import iso, utcnow
 from relay.store.database import limit_resources
-from relay.store.inbound import RecordInbound
+from relay.phones.inbound import RecordInbound
 
 QUERY = "/api/v1/webchat/inbound/query"
 SECTIONS = ("summary", "sent_summary", "sent_by_channel", "sent_by_day", "sent_by_person",

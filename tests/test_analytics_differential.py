@@ -15,7 +15,7 @@ from conftest import make_settings, start_relay, stop_relay
 
 from relay.core.inbound import inbound_event
 from relay.core.timefmt import iso, parse_iso, utcnow
-from relay.store.inbound import RecordInbound
+from relay.phones.inbound import RecordInbound
 
 QUERY = "/api/v1/webchat/inbound/query"
 CALLS = {"call", "answered", "missed"}

@@ -1,4 +1,4 @@
-"""Reply links (relay/store/replies.py) as the query shows them: an event reported after its
+"""Reply links (relay/analytics/replies.py) as the query shows them: an event reported after its
 reply, from memory and from the database alike; links derived at start-up for a database that
 has none (from before migration 0004) and when the reply window grows; and e-mail addresses
 compared and grouped in lower case."""

@@ -6,8 +6,8 @@ import json
 import tornado.httpclient
 import tornado.websocket
 
-from relay.device.agent import Agent
-from relay.device.simulator import Simulator
+from relay.agent.agent import Agent
+from relay.agent.simulator import Simulator
 
 
 async def pairing_code(relay, phone_id="phone_main") -> str:

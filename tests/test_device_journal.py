@@ -4,7 +4,7 @@ import datetime as dt
 import json
 
 from relay.core.timefmt import iso, utcnow
-from relay.device.journal import Journal
+from relay.agent.journal import Journal
 
 
 def test_journal_survives_a_restart_and_forgets_long_expired_messages(tmp_path):

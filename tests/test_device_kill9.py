@@ -14,7 +14,7 @@ import time
 import duckdb
 import pytest
 
-from relay.device.journal import Journal
+from relay.agent.journal import Journal
 TRIALS = int(os.environ.get("RELAY_DEVICE_KILL_TRIALS", "1"))
 MESSAGES = 120
 

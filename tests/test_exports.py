@@ -11,7 +11,7 @@ import pytest
 from conftest import RelayProcess, free_port, sms
 
 from relay.core.inbound import inbound_event
-from relay.store.inbound import RecordInbound
+from relay.phones.inbound import RecordInbound
 
 QUERY = "/api/v1/webchat/inbound/query"
 EVIL = "=HYPERLINK(\"http://evil.example\",\"click\")"

@@ -7,7 +7,8 @@ import duckdb
 from conftest import make_settings, sms, start_relay, stop_relay
 from relay.core import apikeys
 from relay.core.timefmt import utcnow
-from relay.store import backup, migrations
+from relay.admin import backup
+from relay.store import migrations
 from relay.store.database import DB_FILE
 
 KEY = apikeys.new_key()

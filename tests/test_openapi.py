@@ -5,7 +5,7 @@ import re
 import jsonschema
 
 from conftest import sms
-from relay.handlers import FEATURES
+from relay.routes import FEATURES
 
 
 async def _spec(relay):

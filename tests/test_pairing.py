@@ -9,7 +9,8 @@ import pytest
 import tornado.httpclient
 
 from conftest import make_settings, start_relay, stop_relay
-from relay.device import protocol, tokens
+from relay.agent import protocol
+from relay.phones import tokens
 from test_device_helpers import (closed, connect, eventually, frame, hang_up, pair,
                                  pairing_code, start_agent)
 

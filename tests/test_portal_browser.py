@@ -9,9 +9,9 @@ from playwright.async_api import expect
 
 from portal_helpers import PASSWORD, browser_page, open_page, screenshot, sign_in
 from relay.core.inbound import inbound_event
-from relay.device.agent import Agent
-from relay.device.simulator import Simulator
-from relay.store.inbound import RecordInbound
+from relay.agent.agent import Agent
+from relay.agent.simulator import Simulator
+from relay.phones.inbound import RecordInbound
 
 
 async def test_sign_in_refuses_a_wrong_password_then_signs_in(relay):

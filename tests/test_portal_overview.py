@@ -7,7 +7,7 @@ from test_analytics_api import record
 from portal_http import signed_in_owner
 
 from relay.core.timefmt import iso, utcnow
-from relay.portal_access import CLIENT_HEADER
+from relay.portal.access import CLIENT_HEADER
 
 
 async def test_today_counts_only_today_for_the_chosen_client(relay, client):

@@ -13,9 +13,10 @@ import pytest
 from conftest import make_settings, sms, start_relay, stop_relay
 from relay.core.inbound import inbound_event
 from relay.core.timefmt import iso, utcnow
-from relay.store import inbound as inbound_store, messages as message_store
-from relay.store.inbound import RecordInbound
-from relay.store.status import RecordStatus
+from relay.phones import inbound as inbound_store
+from relay.messages import operations as message_store
+from relay.phones.inbound import RecordInbound
+from relay.messages.status import RecordStatus
 from webhook_helpers import (CALLBACKS, deliveries, eventually, hooks, inbound,  # noqa: F401
                              receiver, register, settled)
 

@@ -6,7 +6,7 @@ import json
 import standardwebhooks
 
 from conftest import sms
-from relay.store.status import RecordStatus
+from relay.messages.status import RecordStatus
 from test_device_helpers import connect, frame, hang_up, pair, start_agent
 from webhook_helpers import (CALLBACKS, HANG, deliveries, eventually, hooks, inbound,  # noqa: F401
                              receiver, register, settled)

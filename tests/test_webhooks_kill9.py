@@ -8,7 +8,7 @@ import urllib.request
 from conftest import RelayProcess, free_port, make_settings
 from relay.app import Relay
 from relay.core.inbound import inbound_event
-from relay.store.inbound import RecordInbound
+from relay.phones.inbound import RecordInbound
 from webhook_helpers import CALLBACKS, LOOPBACK, Receiver
 
 EVENTS = 20

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import make_settings, start_relay, stop_relay
 from relay.core.inbound import inbound_event
-from relay.store.inbound import RecordInbound
+from relay.phones.inbound import RecordInbound
 
 LOOPBACK = "127.0.0.0/8,::1/128"
 CALLBACKS = "/api/v1/webchat/callbacks/inbound"

@@ -1,4 +1,5 @@
-"""The analytics' admin actions (relay/actions.py): `relay report` and `relay events import`."""
+"""The analytics' admin actions (relay/admin/actions.py): `relay report` and
+`relay events import`."""
 import base64
 
 from relay.analytics import engine, filters, importer

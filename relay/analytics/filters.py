@@ -8,8 +8,8 @@ import duckdb
 from relay.core.errors import bad_request
 from relay.core.inbound import EVENT_TYPES
 from relay.core.timefmt import iso, parse_iso, utcnow
-from relay.core.validate import CHANNELS
-from relay.core.validate import _tags as tag_list   # the same rules as a message's tags
+from relay.messages.validate import CHANNELS
+from relay.messages.validate import _tags as tag_list  # the same rules as a message's tags
 
 RANGES = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24),
           "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30),

@@ -13,8 +13,8 @@ import pathlib
 
 from relay.core.errors import ApiError, bad_request
 from relay.core.inbound import inbound_event
-from relay.store.inbound import RecordInbound
-from relay.store.phones import check_phone_id
+from relay.phones.inbound import RecordInbound
+from relay.phones.operations import check_phone_id
 
 MAX_RECORDS = 1_000_000
 IN_FLIGHT = 5000          # operations handed to the writer before waiting for their commits

@@ -9,9 +9,9 @@ import datetime as dt
 
 from relay.analytics.filters import Filters
 from relay.core.inbound import CALL_TYPES
-from relay.store import contacts
+from relay.analytics import contacts
 
-# The client's current contacts (relay/store/contacts.py).
+# The client's current contacts (relay/analytics/contacts.py).
 _BOOK = ("book AS MATERIALIZED (SELECT contact_key AS address, name, coalesce(tags, []) AS tags "
          "FROM (" + contacts.CURRENT.format(where="") + "))")
 
@@ -20,7 +20,7 @@ TAGS = ("list_concat(coalesce({own}, []), list_filter(coalesce(c.tags, []), "
         "lambda t: NOT list_contains(coalesce({own}, []), t)))")
 
 # The inbound events that pass every filter (`inbound`), and the same with each reply's
-# response time (`answered`), the reply being its client's link (relay/store/replies.py,
+# response time (`answered`), the reply being its client's link (relay/analytics/replies.py,
 # derived as the facts were written) if within the window in force. Only the sections that
 # need the response join the links (a hash join on seq); searching each event's next message
 # at query time (an ASOF join) cost more than every section together. `inbound` is computed
@@ -48,7 +48,7 @@ _INBOUND = """
 RESPONSE = ("CASE WHEN {link}.replied_at <= {event}.occurred_at + $window "
             "THEN round(epoch({link}.replied_at - {event}.occurred_at) / 60.0, 2) END")
 # `responses`, the response times of the filtered events that got a reply, from the links
-# alone when the filters are on columns a link carries (relay/store/replies.py): the join of
+# alone when the filters are on columns a link carries (relay/analytics/replies.py): the join of
 # every event with the links cost more than the rest of the summary.
 _LINKED = ("SELECT {response} AS response_min FROM reply_links i "
            "WHERE i.client_id = $client AND {conditions}")
@@ -56,7 +56,7 @@ _LINKED = ("SELECT {response} AS response_min FROM reply_links i "
 
 def contact_key(alias: str, column: str) -> str:
     """An address as the query compares and groups it: in lower case, as the reply links
-    (relay/store/replies.py) and the address book compare it. Most channels' addresses are
+    (relay/analytics/replies.py) and the address book compare it. Most channels' addresses are
     lower case already; an e-mail's local part and a chat thread's name may not be."""
     return f"lower({alias}.{column})"
 

@@ -8,7 +8,7 @@ from relay.analytics import scope
 from relay.core.inbound import CALL_TYPES
 from relay.core.timefmt import iso
 from relay.store.bodies import INBOUND_JOIN
-from relay.store.inbound import event_payload
+from relay.phones.inbound import event_payload
 
 _CALLS = "event_type IN ('" + "', '".join(CALL_TYPES) + "')"
 # Local days and hours: count per UTC quarter-hour first (an integer division), then convert

@@ -6,7 +6,7 @@ import ssl
 import urllib.error
 import urllib.request
 
-from relay.actions import ACTIONS
+from relay.admin.actions import ACTIONS
 from relay.app import ADMIN_TOKEN_FILE, Relay
 from relay.config import Settings
 from relay.core.errors import ApiError

@@ -4,7 +4,7 @@ import pathlib
 
 from relay.cli import admin_client
 from relay.core.errors import ApiError
-from relay.store import backup
+from relay.admin import backup
 from relay.store.database import DB_FILE
 
 

@@ -4,9 +4,9 @@ with one curl command."""
 import asyncio
 import json
 
-from relay import actions
-from relay.device.agent import Agent
-from relay.device.simulator import Simulator
+from relay.admin import actions
+from relay.agent.agent import Agent
+from relay.agent.simulator import Simulator
 
 PHONE = "phone_main"
 CLIENT = "demo"

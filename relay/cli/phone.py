@@ -1,4 +1,4 @@
-"""`relay phone`: runs the reference phone agent (relay/device/agent.py) until stopped or
+"""`relay phone`: runs the reference phone agent (relay/agent/agent.py) until stopped or
 until the relay ends the phone's access."""
 import asyncio
 import json
@@ -6,9 +6,9 @@ import logging
 import signal
 import sys
 
-from relay.device.agent import Agent, AgentStopped
-from relay.device.pairing_qr import pairing_qr
-from relay.device.simulator import DEFAULT_CONTACTS, Simulator
+from relay.agent.agent import Agent, AgentStopped
+from relay.phones.pairing_qr import pairing_qr
+from relay.agent.simulator import DEFAULT_CONTACTS, Simulator
 
 
 def add_command(commands) -> None:

@@ -15,11 +15,11 @@ from relay.config import ConfigError
 from relay.core.routing import phone_delivers
 from relay.core.secretbox import SecretUnreadable
 from relay.core.timefmt import iso, utcnow
-from relay.loops import call_on_loop
+from relay.core.loops import call_on_loop
 from relay.senders.email import EmailSender
 from relay.senders.policy import Outcome, RetryPolicy, permanent, transient
 from relay.senders.telegram import TelegramSender
-from relay.store import sending
+from relay.senders import operations as sending
 from relay.store.state import TERMINAL
 
 log = logging.getLogger("relay.senders")

@@ -6,7 +6,7 @@ message_bodies holds the bodies of messages accepted before, until retention emp
 A body row is staged in the same group commit as its fact and carries the fact's own time as
 recorded_at, so readers find it by (id, time), which lets DuckDB skip the row groups of other
 times. The side tables are the one place rows are deleted, by retention only (DropOldBodies in
-relay/store/maintenance.py); a body that is gone reads as NULL."""
+relay/admin/maintenance.py); a body that is gone reads as NULL."""
 import datetime as dt
 
 MESSAGE_BODIES = "message_bodies"

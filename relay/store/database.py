@@ -10,7 +10,7 @@ from relay.core.secretbox import SecretBox
 from relay.store.body_keys import BodyKeys
 from relay.store.migrations import current_version, migrate
 from relay.store.readers import Readers
-from relay.store.replies import ReplyLinks
+from relay.analytics.replies import ReplyLinks
 from relay.store.state import State
 from relay.store.writer import Writer
 

@@ -1,6 +1,6 @@
-"""Schema migrations: relay/schema.sql is version 1, and relay/migrations/NNNN_name.sql
-follow. At start-up each version not yet in schema_migrations is applied, in order, in its own
-transaction with the row that records it, so a crash leaves a version applied or not at all."""
+"""Schema migrations: relay/store/sql/NNNN_name.sql, version 1 being the schema itself. At
+start-up each version not yet in schema_migrations is applied, in order, in its own transaction
+with the row that records it, so a crash leaves a version applied or not at all."""
 import importlib.resources
 import re
 
@@ -11,9 +11,8 @@ MIGRATION_FILE = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
 def versions() -> list[tuple[int, str, str]]:
     """(version, name, sql) of the schema and every migration, in order."""
-    package = importlib.resources.files("relay")
-    found = [(1, "schema", package.joinpath("schema.sql").read_text())]
-    for entry in package.joinpath("migrations").iterdir():
+    found = []
+    for entry in importlib.resources.files("relay.store").joinpath("sql").iterdir():
         match = MIGRATION_FILE.fullmatch(entry.name)
         if match:
             found.append((int(match.group(1)), match.group(2), entry.read_text()))

@@ -8,7 +8,7 @@ import typing
 
 from relay.core.timefmt import utcnow
 from relay.webhooks.state import WebhookState
-from relay.store.credentials import Credentials
+from relay.phones.credentials import Credentials
 
 TERMINAL = ("sent", "failed", "expired")
 

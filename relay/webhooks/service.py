@@ -18,8 +18,8 @@ from relay import __version__
 from relay.config import ConfigError
 from relay.core.errors import StorageUnavailable
 from relay.core.timefmt import utcnow
-from relay.loops import call_on_loop, running_loop
-from relay.store.callbacks import QUEUED, CancelDelivery, RecordAttempt
+from relay.core.loops import call_on_loop, running_loop
+from relay.webhooks.operations import QUEUED, CancelDelivery, RecordAttempt
 from relay.webhooks import schedule, signing
 from relay.webhooks.addresses import AddressPolicy, GuardedResolver, parse_networks
 from relay.webhooks.timetable import Timetable

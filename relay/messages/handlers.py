@@ -1,0 +1,178 @@
+"""POST/GET /api/v1/messages and GET /api/v1/messages/<id>."""
+from relay.messages import validate
+from relay.core.errors import ApiError, bad_request
+from relay.core.timefmt import parse_iso
+from relay.web.base import BaseHandler
+from relay.web.openapi import (NULLABLE_STRING, TIME, error_responses, json_body,
+                               json_response, query_param)
+from relay.messages import queries
+from relay.messages.operations import AcceptMessage
+
+STATUSES = ("queued", "sending", "sent", "failed", "expired")
+LIST_PARAMS = ("limit", *queries.LIST_FILTERS)
+
+
+class MessagesHandler(BaseHandler):
+    async def post(self):
+        body = self.json_body()
+        header_key = validate.idempotency_key(self.optional_header("Idempotency-Key"),
+                                              "Idempotency-Key")
+        request = validate.message_request(body, header_key, self.relay.settings.default_region)
+        if request.phone_id not in self.relay.state.phones:
+            raise ApiError(404, "unknown_phone", f"no phone '{request.phone_id}' is configured",
+                           "phone_id")
+        accepted = await self.store.write(AcceptMessage(request, self.client_id,
+                                                        self.key.key_id, self.relay.secret_box))
+        answer = {"success": True, "message_id": accepted.message_id,
+                  "idempotency_key": request.idempotency_key}
+        if accepted.duplicate:
+            status = await self.store.read(queries.message_status, accepted.message_id)
+            self.reply(200, {**answer, "duplicate": True, "status": status})
+        else:
+            # With sync_delivery_ms, an email or tg_bot delivery that ends in time is answered
+            # with its outcome (status sent or failed) instead of queued.
+            settled = await self.relay.senders.settled(accepted.message_id, request.channel)
+            self.reply(202, {**answer, "status": "queued", **self.relay.devices.offline_notice(
+                request.phone_id, request.channel), **settled})
+
+    async def get(self):
+        for name in self.request.query_arguments:
+            if name not in LIST_PARAMS:
+                raise bad_request(name, f"unknown parameter '{name}'", "unknown_field")
+        filters = {}
+        for name in queries.LIST_FILTERS:
+            value = self.get_query_argument(name, None)
+            if value is not None:
+                filters[name] = _list_filter(name, value)
+        limit = _limit(self.get_query_argument("limit", "50"))
+        messages, next_cursor = await self.store.read(
+            queries.list_messages, self.store.body_keys, self.client_id, filters, limit)
+        self.reply(200, {"success": True, "messages": messages, "next_cursor": next_cursor})
+
+
+def _limit(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 500:
+        raise bad_request("limit", "'limit' must be a whole number from 1 to 500")
+    return int(text)
+
+
+def _list_filter(name: str, value: str):
+    if name == "status" and value not in STATUSES:
+        raise bad_request(name, f"'status' must be one of {', '.join(STATUSES)}")
+    if name == "channel" and value not in validate.CHANNELS:
+        raise bad_request(name, f"'channel' must be one of {', '.join(validate.CHANNELS)}")
+    if name in ("since", "until"):
+        try:
+            return parse_iso(value)
+        except ValueError:
+            raise bad_request(name, f"'{name}' must be an ISO-8601 time") from None
+    if name == "cursor":
+        return queries.decode_cursor(value)
+    return value
+
+
+class MessageHandler(BaseHandler):
+    async def get(self, message_id):
+        message = await self.store.read(queries.get_message, self.store.body_keys,
+                                        self.client_id, message_id)
+        if message is None:
+            raise ApiError(404, "unknown_message", f"no message '{message_id}'", "message_id")
+        self.reply(200, {"success": True, "message": message})
+
+
+ROUTES = [
+    (r"/api/v1/messages", MessagesHandler),
+    (r"/api/v1/messages/([^/]+)", MessageHandler),
+]
+
+MESSAGE = {
+    "type": "object",
+    "required": ["message_id", "status", "last_error", "created_at", "delivered_at", "channel",
+                 "phone_id", "to", "source"],
+    "properties": {
+        "message_id": {"type": "string"}, "status": {"enum": list(STATUSES)},
+        "last_error": NULLABLE_STRING, "created_at": TIME, "delivered_at": TIME,
+        "channel": {"enum": list(validate.CHANNELS)}, "phone_id": {"type": "string"},
+        "to": NULLABLE_STRING, "text": NULLABLE_STRING, "subject": NULLABLE_STRING,
+        "title": NULLABLE_STRING, "source": NULLABLE_STRING, "idempotency_key": NULLABLE_STRING,
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "history": {"type": "array", "items": {
+            "type": "object", "required": ["status", "at"],
+            "properties": {"status": {"type": "string"}, "at": TIME,
+                           "error": NULLABLE_STRING}}},
+    },
+}
+SEND = {
+    "type": "object", "additionalProperties": False, "required": ["phone_id", "channel", "text"],
+    "properties": {
+        "phone_id": {"type": "string"}, "channel": {"enum": list(validate.CHANNELS)},
+        "to": {"type": "string"}, "text": {"type": "string", "minLength": 1,
+                                           "maxLength": validate.MAX_TEXT},
+        "source": {"type": "string", "maxLength": validate.MAX_SOURCE},
+        "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255},
+        "subject": {"type": "string"}, "title": {"type": "string"},
+        "bot_token": {"type": "string", "writeOnly": True},
+        "tags": {"type": "array", "items": {"type": "string"}, "maxItems": validate.MAX_TAGS},
+        "status_callback_url": {"type": "string", "format": "uri", "maxLength": 2048,
+                                "description": "a callback URL the client registered; "
+                                               "gets the message's status changes"},
+    },
+}
+ACCEPTED = {
+    "type": "object", "required": ["success", "message_id", "status", "idempotency_key"],
+    "properties": {"success": {"const": True}, "message_id": {"type": "string"},
+                   "status": {"type": "string"}, "idempotency_key": NULLABLE_STRING,
+                   "duplicate": {"type": "boolean"},
+                   "phone_offline": {"type": "boolean", "description":
+                                     "the phone that delivers it has been offline longer than "
+                                     "offline_after_seconds; the message waits for it"},
+                   "warning": {"type": "string"},
+                   "last_error": NULLABLE_STRING, "delivered_at": TIME},
+}
+OPENAPI_SCHEMAS = {"Message": MESSAGE, "SendMessage": SEND, "Accepted": ACCEPTED}
+OPENAPI_PATHS = {
+    "/api/v1/messages": {
+        "post": {
+            "summary": "Queue a message for delivery",
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
+            "requestBody": json_body({"$ref": "#/components/schemas/SendMessage"}),
+            "responses": {
+                "202": json_response("accepted and durably queued",
+                                     {"$ref": "#/components/schemas/Accepted"}),
+                "200": json_response("a repeat of an earlier request with the same "
+                                     "idempotency key", {"$ref": "#/components/schemas/Accepted"}),
+                **error_responses(400, 401, 404, 413, 415, 422, 503)}},
+        "get": {
+            "summary": "List the client's messages, newest first",
+            "parameters": [
+                query_param("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                query_param("status", {"enum": list(STATUSES)}),
+                query_param("channel", {"enum": list(validate.CHANNELS)}),
+                query_param("phone_id", {"type": "string"}),
+                query_param("source", {"type": "string"}),
+                query_param("since", {"type": "string", "format": "date-time"}),
+                query_param("until", {"type": "string", "format": "date-time"}),
+                query_param("cursor", {"type": "string"}, "next_cursor of the previous page")],
+            "responses": {
+                "200": json_response("a page of messages", {
+                    "type": "object", "required": ["success", "messages", "next_cursor"],
+                    "properties": {"success": {"const": True},
+                                   "messages": {"type": "array",
+                                                "items": {"$ref": "#/components/schemas/Message"}},
+                                   "next_cursor": NULLABLE_STRING}}),
+                **error_responses(400, 401)}},
+    },
+    "/api/v1/messages/{message_id}": {
+        "get": {
+            "summary": "A message with its status history",
+            "parameters": [{"name": "message_id", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {
+                "200": json_response("the message", {
+                    "type": "object", "required": ["success", "message"],
+                    "properties": {"success": {"const": True},
+                                   "message": {"$ref": "#/components/schemas/Message"}}}),
+                **error_responses(401, 404)}},
+    },
+}

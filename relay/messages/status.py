@@ -1,0 +1,59 @@
+"""Message status changes. Status only moves forward: queued -> sending -> sent | failed |
+expired; a late, repeated or backward report is accepted and ignored (not logged)."""
+import dataclasses
+import datetime as dt
+
+from relay.core.errors import ApiError
+from relay.core.timefmt import iso, utcnow
+from relay.webhooks.operations import stage_status_delivery
+from relay.store.state import TERMINAL
+from relay.store.writer import Operation
+
+RANK = {"queued": 0, "sending": 1, "sent": 2, "failed": 2, "expired": 2}
+
+
+@dataclasses.dataclass
+class RecordStatus(Operation):
+    """Returns True when the status was recorded, False when it was stale and ignored.
+    `phone_id`, when given, must be the message's phone (a phone may report only its own)."""
+    message_id: str
+    status: str
+    error: str | None = None
+    delivered_at: dt.datetime | None = None
+    phone_id: str | None = None
+
+    def stage(self, batch):
+        if self.status not in RANK or self.status == "queued":
+            raise ApiError(400, "invalid_status", f"unknown status '{self.status}'", "status")
+        state = batch.state
+        current = batch.pending.setdefault("status", {})
+        owner = state.open_messages.get(self.message_id)
+        if owner is None:           # terminal already (or unknown): nothing moves any more
+            return False
+        if self.phone_id is not None and owner != self.phone_id:
+            raise ApiError(403, "not_your_message", "the message belongs to another phone",
+                           "message_id")
+        now_status = current.get(self.message_id) or state.open_status.get(self.message_id,
+                                                                            "queued")
+        if RANK[self.status] <= RANK[now_status]:
+            return False
+        current[self.message_id] = self.status
+        row = {"seq": batch.next_seq(), "recorded_at": utcnow(), "message_id": self.message_id,
+               "status": self.status, "error": self.error, "delivered_at": self.delivered_at}
+        batch.add("message_events", row)
+
+        def apply():
+            if self.status in TERMINAL:
+                state.open_messages.pop(self.message_id, None)
+                state.open_status.pop(self.message_id, None)
+            else:
+                state.open_status[self.message_id] = self.status
+        batch.after_commit(apply)
+        stage_status_delivery(batch, self.message_id, {
+            "message_id": self.message_id, "phone_id": owner, "status": self.status,
+            "error": self.error, "delivered_at": iso(self.delivered_at),
+            "at": iso(row["recorded_at"])}, self.status in TERMINAL)
+        batch.publish("message.status", {"message_id": self.message_id, "phone_id": owner,
+                                         "status": self.status, "error": self.error,
+                                         "at": row["recorded_at"]})
+        return True

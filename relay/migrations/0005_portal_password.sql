@@ -1,8 +1,0 @@
--- The portal owner's password (relay/store/portal.py): each row sets it, as an scrypt hash
--- (relay/core/passwords.py); the latest row is the one in force.
-CREATE TABLE IF NOT EXISTS portal_events (
-    seq           BIGINT NOT NULL,
-    recorded_at   TIMESTAMP NOT NULL,
-    event         VARCHAR NOT NULL,   -- password_set
-    password_hash VARCHAR NOT NULL
-);

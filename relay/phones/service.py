@@ -1,0 +1,200 @@
+"""The phone channel's IOLoop service: live sockets, presence, dispatch and message expiry.
+
+Built by the Relay. It learns of committed facts from the bus (message.accepted,
+message.status, device.revoked) and never touches DuckDB on the IOLoop: the start-up load runs
+before the server listens, later reads and writes go through the store's threads."""
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+
+import tornado.ioloop
+
+from relay.core.errors import StorageUnavailable
+from relay.core.routing import phone_delivers
+from relay.core.timefmt import iso, utcnow
+from relay.agent import protocol
+from relay.phones import tokens
+from relay.phones.dispatcher import Dispatcher
+from relay.core.loops import call_on_loop
+from relay.phones import phone_queue as deliveries
+from relay.store.state import TERMINAL
+
+log = logging.getLogger("relay.device")
+_ONLINE = {"phone_offline": False}
+
+
+@dataclasses.dataclass
+class Presence:
+    connected_at: dt.datetime | None = None     # set while a socket is open
+    last_seen: dt.datetime | None = None
+    battery: int | None = None
+    signal: int | None = None
+    app_version: str | None = None
+
+
+class DeviceService:
+    def __init__(self, relay):
+        self.relay = relay
+        settings = relay.settings
+        self.signing_key = tokens.signing_key(settings.data_dir)
+        self.token_lifetime = dt.timedelta(seconds=settings.device_token_seconds)
+        self.ttl = dt.timedelta(seconds=settings.message_ttl_seconds)
+        self.offline_after = dt.timedelta(seconds=settings.offline_after_seconds)
+        self._notices: dict[str, tuple] = {}          # phone_id -> (last seen, its notice)
+        self.dispatcher = Dispatcher(settings.max_in_flight, self._frame)
+        self.sockets: dict = {}                      # phone_id -> its live DeviceSocket
+        self.presence: dict[str, Presence] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._sweeper = None
+        try:
+            self.loop = asyncio.get_running_loop()
+        except RuntimeError:        # the CLI's own Relay serves no phones
+            self.loop = None
+        else:
+            self._start()
+
+    # -- start and stop --------------------------------------------------------------------
+    def _start(self) -> None:
+        store = self.relay.store
+        for phone_id, seen in store.read_sync(deliveries.last_presence).items():
+            self.presence[phone_id] = Presence(**seen)
+        for message in store.read_sync(deliveries.open_messages, store.body_keys):
+            self._accepted(message)
+        bus = self.relay.bus
+        bus.subscribe("message.accepted", self._accepted)
+        bus.subscribe("message.status", self._status)
+        bus.subscribe("device.revoked", self._revoked)
+        seconds = min(60.0, max(1.0, self.ttl.total_seconds() / 10))
+        self._sweeper = tornado.ioloop.PeriodicCallback(self._sweep, seconds * 1000)
+        self._sweeper.start()
+
+    def close(self) -> None:
+        """Stops the sweep and closes every socket (1001): on the IOLoop's thread, or scheduled
+        there when called from another thread."""
+        call_on_loop(self.loop, self._shut_down)
+
+    def _shut_down(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.stop()
+        for socket in list(self.sockets.values()):
+            socket.close(1001, "the relay is stopping")
+
+    # -- bus subscribers -------------------------------------------------------------------
+    def _accepted(self, message: dict) -> None:
+        if phone_delivers(message["channel"], bool(self.relay.settings.smtp_host)):
+            self.dispatcher.add(message["phone_id"], message)
+
+    def _frame(self, message: dict) -> dict:
+        return protocol.deliver_frame(message, message["created_at"] + self.ttl)
+
+    def _status(self, change: dict) -> None:
+        if change["status"] in TERMINAL:
+            self.dispatcher.finish(change["phone_id"], change["message_id"])
+
+    def _revoked(self, revoked: dict) -> None:
+        socket = self.sockets.get(revoked["phone_id"])
+        if socket is not None and revoked["session_id"] in (None, socket.session_id):
+            socket.close(protocol.CLOSE_REVOKED, revoked["reason"])
+
+    # -- sockets ---------------------------------------------------------------------------
+    def authenticate(self, token: str) -> dict:
+        """The claims of a usable access token, else a 401 ApiError."""
+        claims = tokens.verify_access_token(self.signing_key, token)
+        state = self.relay.state
+        if claims["sub"] not in state.phones or not state.credentials.session_valid(
+                claims["sid"], claims["sub"]):
+            raise tokens.unauthorized("revoked_token", "the phone was removed or re-paired; "
+                                      "pair it again")
+        return claims
+
+    def connected(self, socket) -> None:
+        phone_id = socket.phone_id
+        previous = self.sockets.get(phone_id)
+        if previous is not None:
+            self.dispatcher.detach(phone_id, previous.send_frame)
+            previous.close(protocol.CLOSE_REPLACED, "replaced by a newer connection")
+        self.sockets[phone_id] = socket
+        self.relay.online_phones.add(phone_id)
+        presence = self.presence.setdefault(phone_id, Presence())
+        presence.connected_at = presence.last_seen = utcnow()
+        self.record(deliveries.RecordDeviceEvent(phone_id, "connected"))
+        self.dispatcher.attach(phone_id, socket.send_frame)
+
+    def disconnected(self, socket) -> None:
+        phone_id = socket.phone_id
+        self.dispatcher.detach(phone_id, socket.send_frame)
+        if self.sockets.get(phone_id) is socket:
+            del self.sockets[phone_id]
+            self.relay.online_phones.discard(phone_id)
+            presence = self.presence[phone_id]
+            presence.connected_at, presence.last_seen = None, utcnow()
+            self.record(deliveries.RecordDeviceEvent(phone_id, "disconnected"))
+
+    def seen(self, phone_id: str, heartbeat: dict | None = None) -> None:
+        presence = self.presence.setdefault(phone_id, Presence())
+        presence.last_seen = utcnow()
+        if heartbeat is not None:
+            presence.battery, presence.signal = heartbeat["battery"], heartbeat["signal"]
+            presence.app_version = heartbeat["app_version"]
+
+    def record(self, op) -> None:
+        """Writes a fact nobody waits for (connection events, heartbeats)."""
+        task = asyncio.ensure_future(self.relay.store.write(op))
+        self._tasks.add(task)
+        task.add_done_callback(self._recorded)
+
+    def _recorded(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        error = None if task.cancelled() else task.exception()
+        if error is not None:   # StorageUnavailable when stopping: the event is just lost
+            log.log(logging.DEBUG if isinstance(error, StorageUnavailable) else logging.WARNING,
+                    "could not record a device event: %s", error)
+
+    # -- what the API shows ----------------------------------------------------------------
+    def offline(self, phone_id: str) -> bool:
+        """True when the phone has no socket and was last seen longer ago than allowed."""
+        if phone_id in self.sockets:
+            return False
+        seen = self._last_seen(phone_id)
+        return seen is None or utcnow() - seen > self.offline_after
+
+    def _last_seen(self, phone_id: str) -> dt.datetime | None:
+        presence = self.presence.get(phone_id)
+        return None if presence is None else presence.last_seen
+
+    def offline_notice(self, phone_id: str, channel: str) -> dict:
+        """What a 202 adds: whether the message waits for a phone that is offline. The answer
+        only reads it, so one dict serves while the phone's last sighting stays the same (every
+        send to an offline phone made the warning again: 4 us of the IOLoop's time)."""
+        if not (phone_delivers(channel, bool(self.relay.settings.smtp_host))
+                and self.offline(phone_id)):
+            return _ONLINE
+        seen = self._last_seen(phone_id)
+        known = self._notices.get(phone_id)
+        if known is None or known[0] != seen:
+            known = self._notices[phone_id] = (seen, {
+                "phone_offline": True, "warning": f"phone '{phone_id}' is offline (last seen "
+                f"{iso(seen) or 'never'}); the message is queued until it connects"})
+        return known[1]
+
+    def describe(self, phone_id: str) -> dict:
+        presence = self.presence.get(phone_id, Presence())
+        waiting, in_flight = self.dispatcher.depth(phone_id)
+        return {"phone_id": phone_id, "online": phone_id in self.sockets,
+                "paired": self.relay.state.credentials.paired(phone_id),
+                "connected_at": iso(presence.connected_at), "last_seen": iso(presence.last_seen),
+                "battery": presence.battery, "signal": presence.signal,
+                "app_version": presence.app_version, "queue_depth": waiting,
+                "in_flight": in_flight}
+
+    # -- expiry ----------------------------------------------------------------------------
+    async def _sweep(self) -> None:
+        store = self.relay.store
+        try:
+            expired = await store.read(deliveries.expired_messages, utcnow() - self.ttl)
+            if expired:
+                await store.write(deliveries.ExpireMessages(
+                    expired, self.relay.settings.message_ttl_seconds))
+        except Exception as error:   # the store is closing or failing; the next sweep retries
+            log.warning("message expiry sweep failed: %s", error)

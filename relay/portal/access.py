@@ -1,0 +1,115 @@
+"""Who may use the portal: the owner's password (in memory, changed through the bus), the
+one-time setup code while no password is set, the sessions (in memory: a restart signs the
+owner out) and the sign-in limit per address. Used on the IOLoop only."""
+import asyncio
+import dataclasses
+import hashlib
+import hmac
+import secrets
+import time
+
+from relay.portal import passwords
+from relay.core.errors import ApiError, bad_request, not_found
+from relay.web.limits import TokenBuckets, retry_after
+from relay.portal import operations as portal_store
+
+SESSION_COOKIE = "relay_session"
+COOKIE_PATH = "/portal"
+XSRF_HEADER = "X-XSRF-Token"
+CLIENT_HEADER = "X-Relay-Client"
+
+
+@dataclasses.dataclass
+class Session:
+    xsrf: str
+    expires_at: float      # time.time()
+
+
+class PortalIdentity:
+    """What a portal request acts as: the owner, on behalf of the client the page chose (the
+    public API's handlers read `client_id` and `key_id` from it as from a client's key)."""
+
+    key_id = "portal"
+
+    def __init__(self, client: str | None):
+        self._client = client
+
+    @property
+    def client_id(self) -> str:
+        if self._client is None:
+            raise bad_request("client", f"choose a client (the {CLIENT_HEADER} header): "
+                              "messages, callbacks and analytics belong to one", "required")
+        return self._client
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class PortalAccess:
+    def __init__(self, relay):
+        self.relay = relay
+        self.password_hash = relay.store.read_sync(portal_store.current_password)
+        self.setup_code = None if self.password_hash else secrets.token_hex(5)
+        self.lifetime = relay.settings.portal_session_hours * 3600
+        per_minute = relay.settings.portal_signin_per_minute
+        self.attempts = TokenBuckets(per_minute / 60, per_minute)
+        self._sessions: dict[str, Session] = {}      # sha256 of the cookie -> session
+        relay.bus.subscribe(portal_store.PASSWORD_SET, self._password_set)
+
+    def _password_set(self, payload: dict) -> None:
+        self.password_hash = payload["password_hash"]
+        self.setup_code = None
+        self._sessions.clear()            # a new password signs every session out
+
+    # -- signing in ------------------------------------------------------------------------
+    def take_attempt(self, address: str) -> None:
+        wait = self.attempts.take(address)
+        if wait:
+            raise ApiError(429, "too_many_attempts", "too many sign-in attempts from this "
+                           "address; wait and try again", headers={"Retry-After": retry_after(wait)})
+
+    async def password_matches(self, password: str) -> bool:
+        stored = self.password_hash
+        return stored is not None and await asyncio.get_running_loop().run_in_executor(
+            None, passwords.verify, password, stored)
+
+    def setup_code_matches(self, code: str) -> bool:
+        return self.setup_code is not None and hmac.compare_digest(code.encode(),
+                                                                   self.setup_code.encode())
+
+    async def set_password(self, password: str) -> None:
+        hashed = await asyncio.get_running_loop().run_in_executor(
+            None, passwords.hash_password, passwords.check_new(password))
+        await self.relay.store.write(portal_store.SetPassword(hashed))
+
+    # -- sessions --------------------------------------------------------------------------
+    def open_session(self) -> tuple[str, Session]:
+        now = time.time()
+        for digest in [d for d, s in self._sessions.items() if s.expires_at <= now]:
+            del self._sessions[digest]
+        token = secrets.token_urlsafe(32)
+        session = self._sessions[_digest(token)] = Session(secrets.token_urlsafe(32),
+                                                           now + self.lifetime)
+        return token, session
+
+    def session_for(self, token: str | None) -> Session | None:
+        session = self._sessions.get(_digest(token)) if token else None
+        return session if session is not None and session.expires_at > time.time() else None
+
+    def close_session(self, token: str | None) -> None:
+        if token:
+            self._sessions.pop(_digest(token), None)
+
+    def check_xsrf(self, session: Session, given: str | None) -> None:
+        if not given or not hmac.compare_digest(given.encode(), session.xsrf.encode()):
+            raise ApiError(403, "xsrf_mismatch", f"send the session's xsrf_token in the "
+                                                 f"{XSRF_HEADER} header")
+
+    def identity(self, client: str | None) -> PortalIdentity:
+        if client and client not in self.clients():
+            raise not_found("unknown_client", f"no client '{client}'", "client")
+        return PortalIdentity(client or None)
+
+    def clients(self) -> list[str]:
+        return sorted({key.client_id for key in self.relay.state.keys.values()})

@@ -1,0 +1,65 @@
+"""GET /portal/live: a websocket that pushes committed facts to portal pages (message accepted,
+message status, inbound event) as they happen, so no page polls. Signed-in sessions only; the
+Origin must be this relay (Tornado's check_origin)."""
+import datetime as dt
+import functools
+import json
+
+import tornado.web
+import tornado.websocket
+
+from relay.core.timefmt import iso
+from relay.web.base import finish_with_error
+from relay.portal.access import SESSION_COOKIE
+
+TOPICS = ("message.accepted", "message.status", "inbound")
+
+
+def _jsonable(value):
+    if isinstance(value, dt.datetime):
+        return iso(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+class LiveHub:
+    """One bus subscriber for every open portal socket."""
+
+    def __init__(self, bus):
+        self.sockets: set = set()
+        for topic in TOPICS:
+            bus.subscribe(topic, functools.partial(self._publish, topic))
+
+    def _publish(self, topic: str, payload: dict) -> None:
+        if not self.sockets:
+            return
+        text = json.dumps({"topic": topic, "data": payload}, default=_jsonable)
+        for socket in list(self.sockets):
+            try:
+                socket.write_message(text)
+            except tornado.websocket.WebSocketClosedError:
+                self.sockets.discard(socket)
+
+
+class LiveSocket(tornado.websocket.WebSocketHandler):
+    def initialize(self, relay):
+        self.relay = relay
+
+    def prepare(self):
+        if self.relay.portal.session_for(self.get_cookie(SESSION_COOKIE)) is None:
+            raise tornado.web.HTTPError(401)
+
+    def write_error(self, status_code: int, **kwargs):
+        finish_with_error(self, status_code, "sign in to the portal first"
+                          if status_code == 401 else self._reason)
+
+    def open(self):
+        self.relay.live.sockets.add(self)
+
+    def on_message(self, message):
+        """The page has nothing to say; what it sends is ignored."""
+
+    def on_close(self):
+        self.relay.live.sockets.discard(self)
+
+
+ROUTES = [(r"/portal/live", LiveSocket)]

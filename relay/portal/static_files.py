@@ -1,0 +1,48 @@
+"""The portal's page and files: / is relay/portal/static/index.html, /static/... the rest.
+Nothing is loaded from elsewhere, and the Content-Security-Policy says so to the browser."""
+import pathlib
+
+import tornado.web
+
+from relay.web.base import finish_with_error
+
+STATIC = pathlib.Path(__file__).resolve().parent / "static"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                               "style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _secure(handler: tornado.web.RequestHandler) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        handler.set_header(name, value)
+
+
+class IndexHandler(tornado.web.RequestHandler):
+    def initialize(self, relay):
+        self.relay = relay
+
+    def get(self):
+        _secure(self)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish((STATIC / "index.html").read_bytes())
+
+
+class AssetHandler(tornado.web.StaticFileHandler):
+    def initialize(self, relay):
+        super().initialize(path=str(STATIC))
+
+    def set_extra_headers(self, path):
+        _secure(self)
+        self.set_header("Cache-Control", "no-cache")
+
+    def write_error(self, status_code: int, **kwargs):
+        """A missing file is the API's JSON error, not Tornado's HTML page."""
+        finish_with_error(self, status_code, f"no such file: {self.request.path}")
+
+
+ROUTES = [(r"/", IndexHandler), (r"/static/(.*)", AssetHandler)]

@@ -1,0 +1,2 @@
+"""What every HTTP handler shares: the base handler and its one error shape, limits, the access
+log, metrics, health and the OpenAPI document."""

@@ -1,0 +1,181 @@
+"""The shared base handler: authentication, JSON bodies, and the one error shape."""
+import hmac
+import json
+import logging
+import re
+
+import tornado.web
+
+from relay.core import apikeys, ids
+from relay.core.errors import ApiError, StorageUnavailable
+from relay.core.timefmt import utcnow
+from relay.web.limits import retry_after
+from relay.portal.access import CLIENT_HEADER, SESSION_COOKIE, XSRF_HEADER
+
+log = logging.getLogger("relay.http")
+MAX_JSON_BODY = 64 * 1024
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type",
+               429: "rate_limited", 503: "unavailable"}
+
+
+def finish_with_error(handler: tornado.web.RequestHandler, status: int, message: str) -> None:
+    """The JSON error shape from a handler that is not a BaseHandler (files, websockets)."""
+    handler.set_header("Content-Type", "application/json; charset=utf-8")
+    handler.finish(json.dumps(ApiError(status, _HTTP_CODES.get(status, "error"), message).body()))
+
+
+# One encoder for every response body (json.dumps with arguments builds a new one per call).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _no_constants(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# One decoder too, refusing NaN and Infinity (json.loads with an argument builds one per call).
+_decode = json.JSONDecoder(parse_constant=_no_constants).decode
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    """Subclasses set `auth`: 'client' (a client API key), 'admin' (the data dir's admin
+    token), 'portal' (the owner's portal session; XSRF token on writes) or None (public)."""
+
+    auth: str | None = "client"
+
+    def initialize(self, relay):
+        self.relay = relay          # relay.app.Relay: settings, store, and the services
+        self.key = None             # the client's KeyRecord once authenticated
+
+    @property
+    def store(self):
+        return self.relay.store
+
+    def set_default_headers(self):
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+
+    def optional_header(self, name: str) -> str | None:
+        """A header the client may leave out. headers.get raises and catches a KeyError inside
+        for a missing one; the membership test does not."""
+        headers = self.request.headers
+        return headers[name] if name in headers else None
+
+    def prepare(self):
+        given = self.optional_header("X-Request-Id")
+        self.request_id = given if given and REQUEST_ID.fullmatch(given) else ids.request_id()
+        self.set_header("X-Request-Id", self.request_id)
+        if self.auth is None:
+            return
+        self._refuse_repeated_failures()
+        if self.auth == "client":
+            self.key = self._client_key()
+            wait = self.relay.request_limits.take(self.key.key_id)
+            if wait:
+                raise ApiError(429, "rate_limited", "too many requests for this key",
+                               headers={"Retry-After": retry_after(wait)})
+        elif self.auth == "admin":
+            self._check_admin()
+        elif self.auth == "portal":
+            self.key = self._portal_identity()
+        if self.request.method in WRITE_METHODS and not self.relay.disk.ok():
+            raise ApiError(503, "disk_full", "free disk space is below the configured minimum; "
+                           "the relay accepts no writes until space is freed")
+
+    def _refuse_repeated_failures(self):
+        wait = self.relay.auth_failures.would_wait(self.request.remote_ip)
+        if wait:
+            raise ApiError(429, "too_many_failures", "too many failed authentications from "
+                           "this address", headers={"Retry-After": retry_after(wait)})
+
+    def _auth_failed(self, code: str, message: str, **kw) -> ApiError:
+        self.relay.auth_failures.take(self.request.remote_ip)
+        return ApiError(401, code, message, **kw)
+
+    def _bearer(self) -> str | None:
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def _client_key(self):
+        token = self._bearer()
+        if token is None:
+            raise self._auth_failed("missing_key", "send the client key as 'Authorization: "
+                                    "Bearer <key>'", headers={"WWW-Authenticate": "Bearer"})
+        # Only hashes of issued keys are stored, so a key found is well formed; the checksum is
+        # checked on a miss alone, to tell a mistyped key from a revoked one.
+        now = utcnow()
+        record = (self.relay.state.key_for(apikeys.key_hash(token), now)
+                  if apikeys.has_key_shape(token) else None)
+        if record is None:
+            message = ("the key is unknown, revoked or expired" if apikeys.well_formed(token)
+                       else "this is not a Relay key (its checksum does not match: mistyped?)")
+            raise self._auth_failed("invalid_key", message,
+                                    headers={"WWW-Authenticate": "Bearer"})
+        self.relay.state.note_key_use(record, now)
+        return record
+
+    def _check_admin(self):
+        token = self._bearer() or ""
+        if not hmac.compare_digest(token.encode(), self.relay.admin_token.encode()):
+            raise self._auth_failed("invalid_admin_token", "this endpoint needs the admin "
+                                    "token from the data dir")
+
+    def _portal_identity(self):
+        """The owner, signed in to the portal; a client API key does not open it."""
+        portal = self.relay.portal
+        session = portal.session_for(self.get_cookie(SESSION_COOKIE))
+        if session is None:
+            raise self._auth_failed("not_signed_in", "sign in to the portal first")
+        if self.request.method in WRITE_METHODS:
+            portal.check_xsrf(session, self.optional_header(XSRF_HEADER))
+        return portal.identity(self.optional_header(CLIENT_HEADER))
+
+    @property
+    def client_id(self) -> str:
+        return self.key.client_id
+
+    def json_body(self):
+        content_type = self.request.headers.get("Content-Type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+        if len(self.request.body) > MAX_JSON_BODY:
+            raise ApiError(413, "body_too_large", f"the body is over {MAX_JSON_BODY} bytes")
+        try:
+            return _decode(self.request.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+
+    def reply(self, status: int, body: dict) -> None:
+        self.set_status(status)
+        self.finish(_encode(body))
+
+    def log_exception(self, typ, value, tb):
+        if isinstance(value, (ApiError, StorageUnavailable, tornado.web.HTTPError)):
+            return
+        super().log_exception(typ, value, tb)
+
+    def write_error(self, status_code: int, **kwargs):
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, StorageUnavailable):
+            error = ApiError(503, "storage_unavailable", str(error))
+        elif not isinstance(error, ApiError):
+            reason = getattr(error, "log_message", None) or self._reason
+            error = ApiError(status_code, _HTTP_CODES.get(status_code, "internal_error"),
+                             reason if status_code < 500 else "internal error")
+        for name, value in error.headers.items():
+            self.set_header(name, value)
+        if getattr(self, "request_id", None):       # send_error cleared the headers
+            self.set_header("X-Request-Id", self.request_id)
+        self.set_status(error.status)
+        self.set_default_headers()
+        self.finish(json.dumps(error.body()))
+
+
+class NotFoundHandler(BaseHandler):
+    auth = None
+
+    def prepare(self):
+        raise ApiError(404, "not_found", f"no such endpoint: {self.request.path}")
