@@ -5,6 +5,7 @@ import sys
 
 from relay.cli import admin, admin_client, data, demo, health, phone, report
 from relay.config import SETTINGS, ConfigError, load
+from relay.core import storable
 from relay.core.errors import ApiError
 
 
@@ -61,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
+        # An argument that is not UTF-8 reaches Python as a string no database can hold.
+        storable.check(vars(args))
         settings = load({s.name: getattr(args, s.name, None) for s in SETTINGS})
         if args.command == "serve":
             from relay.server import serve
