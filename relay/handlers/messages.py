@@ -17,7 +17,9 @@ class MessagesHandler(BaseHandler):
         body = self.json_body()
         header_key = validate.idempotency_key(self.optional_header("Idempotency-Key"),
                                               "Idempotency-Key")
-        request = validate.message_request(body, header_key, self.relay.settings.default_region)
+        settings = self.relay.settings
+        request = validate.message_request(body, header_key, settings.default_region,
+                                           bool(settings.strict_phone_numbers))
         if request.phone_id not in self.relay.state.phones:
             raise ApiError(404, "unknown_phone", f"no phone '{request.phone_id}' is configured",
                            "phone_id")
