@@ -94,6 +94,8 @@ MESSAGE = {
     "properties": {
         "message_id": {"type": "string"}, "status": {"enum": list(STATUSES)},
         "last_error": NULLABLE_STRING, "created_at": TIME, "delivered_at": TIME,
+        "next_attempt_at": {**TIME, "description": "email and tg_bot sent by the relay: when "
+                            "the next attempt is due after a failed one; else null"},
         "channel": {"enum": list(validate.CHANNELS)}, "phone_id": {"type": "string"},
         "to": NULLABLE_STRING, "text": NULLABLE_STRING, "subject": NULLABLE_STRING,
         "title": NULLABLE_STRING, "source": NULLABLE_STRING, "idempotency_key": NULLABLE_STRING,
