@@ -6,6 +6,8 @@ import pathlib
 import shutil
 import subprocess
 
+import process_output
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FAKE_PYTHON = """#!/bin/sh
 if [ "$1" = -m ] && [ "$2" = venv ]; then mkdir -p "$3/bin"; cp "$0" "$3/bin/python"; exit 0; fi
@@ -30,28 +32,16 @@ def _project(tmp_path) -> tuple[pathlib.Path, dict]:
 
 
 def _setup(project, env, terminal: bool = False) -> tuple[int, str]:
-    """Sources setup.sh as run.sh does; returns its exit code and what it printed on stderr
-    (a pseudo-terminal with terminal=True, else a pipe)."""
+    """Sources setup.sh as run.sh does; returns its exit code and what it printed (on a
+    pseudo-terminal with terminal=True, else stderr on a pipe)."""
     command = ["bash", "-c", 'source scripts/setup.sh ""']
     if not terminal:
         result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True,
                                 timeout=60)
         return result.returncode, result.stderr
-    controller, terminal_end = os.openpty()
-    process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL,
-                               stderr=terminal_end)
-    os.close(terminal_end)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(controller, 4096)
-        except OSError:          # EIO: the terminal's other end is closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(controller)
-    return process.wait(timeout=60), b"".join(chunks).decode().replace("\r\n", "\n")
+    output = process_output.start(*command, env=env, cwd=project, terminal=True)
+    said = output.text()
+    return output.process.returncode, said
 
 
 def test_a_log_gets_the_steps_and_a_second_run_is_silent(tmp_path):
