@@ -13,10 +13,11 @@ def _setting_flags(parser: argparse.ArgumentParser, names) -> None:
     for setting in SETTINGS:
         if setting.name in names:
             parser.add_argument("--" + setting.name.replace("_", "-"), dest=setting.name,
-                                type=setting.type, default=None, help=setting.help)
+                                type=setting.type, default=None,
+                                help=setting.help.replace("%", "%%"))   # argparse formats help
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relay", description="Relay: a self-hosted phone relay")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -60,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         # An argument that is not UTF-8 reaches Python as a string no database can hold.
         storable.check(vars(args))
