@@ -54,7 +54,7 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict:
 
 def _command_path(args: list[str]) -> list[str]:
     """The leading words of args that name a (sub)command."""
-    parser, path = cli._parser(), []
+    parser, path = cli.build_parser(), []
     for word in args:
         choices = _subcommands(parser)
         if word not in choices:
@@ -106,7 +106,7 @@ def _parse_error(args: list[str]) -> str | None:
     stderr = io.StringIO()
     try:
         with contextlib.redirect_stderr(stderr):
-            cli._parser().parse_args(args)
+            cli.build_parser().parse_args(args)
     except SystemExit:
         return stderr.getvalue().strip() or "exited"
     return None
@@ -127,7 +127,7 @@ def test_every_relay_command_in_the_readme_parses():
 def test_every_cli_command_is_in_the_readme():
     shown = {tuple(_command_path(args)) for c in readme_commands()
              if (args := _relay_args(c)) is not None}
-    missing = [" ".join(("relay",) + leaf) for leaf in _leaf_commands(cli._parser())
+    missing = [" ".join(("relay",) + leaf) for leaf in _leaf_commands(cli.build_parser())
                if leaf not in shown]
     assert missing == []
 
