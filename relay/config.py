@@ -25,6 +25,8 @@ SETTINGS = (
     Setting("public_url", str, "", "URL phones and clients use to reach the relay "
                                    "(default http://HOST:PORT)"),
     Setting("default_region", str, "US", "region for phone numbers written without +"),
+    Setting("strict_phone_numbers", int, 0, "1: a message's number must be one its country "
+                                            "assigns; 0: any number of a possible length"),
     Setting("idempotency_days", int, 7, "days an idempotency key is remembered"),
     Setting("body_retention_days", int, 0, "days message and inbound texts are kept; counts "
                                            "and statuses stay; 0: forever"),
@@ -94,6 +96,7 @@ class Settings:
     port: int
     public_url: str
     default_region: str
+    strict_phone_numbers: int
     idempotency_days: int
     body_retention_days: int
     reader_threads: int

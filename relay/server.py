@@ -109,6 +109,11 @@ class Server:
                         self.settings.url)
             print(json.dumps({"event": "portal_setup", "url": self.settings.url,
                               "setup_code": self.relay.portal.setup_code}), flush=True)
+            if sys.stderr.isatty():   # a person watches: not only inside JSON (logs stay JSON)
+                print(f"\nPortal: open {self.settings.url}/ in a browser and enter the one-time "
+                      f"setup code {self.relay.portal.setup_code} to choose the owner's "
+                      "password (or run: relay admin set-password).\n", file=sys.stderr,
+                      flush=True)
         await self._stopped.wait()
         log.info("stopping")
         for job in periodic:

@@ -19,7 +19,7 @@ async def test_set_replace_list_and_delete(client):
     await client.post(CONTACTS, {"address": "+12025550143", "tags": ["work"]})
     status, body = await client.get(CONTACTS)
     assert [(c["address"], c["name"], c["tags"]) for c in body["contacts"]] == [
-        ("+12025550143", None, ["work"]), ("@carol_tg", None, []),
+        ("+12025550143", None, ["work"]), ("@Carol_TG", None, []),
         ("Bob@example.com", None, ["work"])]   # the domain is lower-cased, as in a message's to
     status, body = await client.get(CONTACTS + "?tag=WORK&limit=1")
     assert [c["address"] for c in body["contacts"]] == ["+12025550143"]

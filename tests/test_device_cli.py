@@ -3,9 +3,9 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import urllib.request
 
+import process_output
 from conftest import free_port
 
 
@@ -31,29 +31,12 @@ def test_phone_agent_needs_a_backend(tmp_path):
 
 def test_demo_delivers_a_message_through_the_simulated_phone(tmp_path):
     port = free_port()
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "relay", "demo", "--data-dir", str(tmp_path / "demo"),
-         "--port", str(port), "--delay", "0.05", "--inbound-per-minute", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    seen = threading.Condition()
-
-    def read():
-        for line in demo.stdout:
-            with seen:
-                lines.append(line)
-                seen.notify_all()
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-
-    def wait_for(pattern):
-        with seen:
-            assert seen.wait_for(lambda: any(re.search(pattern, l) for l in lines), timeout=30), \
-                "".join(lines)
-            return next(re.search(pattern, l) for l in lines if re.search(pattern, l))
+    demo = process_output.start(
+        sys.executable, "-m", "relay", "demo", "--data-dir", str(tmp_path / "demo"),
+        "--port", str(port), "--delay", "0.05", "--inbound-per-minute", "0")
     try:
-        key = wait_for(r"Bearer (rly_\w+)").group(1)
-        wait_for(r'"event": "listening"')
+        key = demo.wait_for(r"Bearer (rly_\w+)").group(1)
+        demo.wait_for(r'"event": "listening"')
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/v1/messages", method="POST",
             data=json.dumps({"phone_id": "phone_main", "channel": "sms", "to": "+12025550143",
@@ -61,11 +44,8 @@ def test_demo_delivers_a_message_through_the_simulated_phone(tmp_path):
             headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as response:
             message_id = json.loads(response.read())["message_id"]
-        wait_for(message_id + r"\s+queued")
-        wait_for(message_id + r"\s+sending")
-        wait_for(message_id + r"\s+sent")
+        demo.wait_for(message_id + r"\s+queued")
+        demo.wait_for(message_id + r"\s+sending")
+        demo.wait_for(message_id + r"\s+sent")
     finally:
-        demo.terminate()
-        assert demo.wait(timeout=30) == 0
-        reader.join(timeout=5)
-        demo.stdout.close()
+        assert demo.stop() == 0

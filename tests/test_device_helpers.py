@@ -1,8 +1,10 @@
 """Helpers for the phone channel's tests (no tests here): pairing over the real API, raw
-websocket connections, and the reference agent with its simulator running in the test's loop."""
+websocket connections, the `phone` fixture, and the reference agent with its simulator running
+in the test's loop."""
 import asyncio
 import json
 
+import pytest
 import tornado.httpclient
 import tornado.websocket
 
@@ -31,6 +33,16 @@ async def connect(relay, token: str, query: str = ""):
     request = tornado.httpclient.HTTPRequest(ws_url(relay) + query,
                                              headers={"Authorization": f"Bearer {token}"})
     return await tornado.websocket.websocket_connect(request)
+
+
+@pytest.fixture
+async def phone(relay, client):
+    """A raw device socket of phone_main, past its hello (import it into the test module)."""
+    connection = await connect(relay, (await pair(relay))["access_token"])
+    await frame(connection, "hello")
+    yield connection
+    if connection.protocol is not None:
+        await hang_up(connection)
 
 
 async def frame(connection, kind: str | None = None, timeout: float = 5) -> dict:

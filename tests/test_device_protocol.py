@@ -5,17 +5,7 @@ import json
 import pytest
 
 from conftest import sms
-from test_device_helpers import closed, connect, eventually, frame, hang_up, pair, start_agent
-
-
-@pytest.fixture
-async def phone(relay, client):
-    """A raw device socket of phone_main, past its hello."""
-    connection = await connect(relay, (await pair(relay))["access_token"])
-    await frame(connection, "hello")
-    yield connection
-    if connection.protocol is not None:
-        await hang_up(connection)
+from test_device_helpers import closed, eventually, frame, phone, start_agent  # noqa: F401
 
 
 def _send(connection, frame_: dict) -> None:

@@ -74,6 +74,19 @@ async def test_xlsx_opens_and_holds_no_formula(data):
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
 
+async def test_xlsx_stands_in_for_control_characters(relay, data):
+    """Text keeps NUL and other control characters; a sheet cell cannot hold them."""
+    event = inbound_event({"event_id": "ctl", "channel": "sms", "text": "a\x00b\x01c",
+                           "contact": "+12025550143", "occurred_at": "2026-11-25T10:00:00Z"},
+                          "US")
+    await relay.relay.store.write(RecordInbound("phone_main", event))
+    response = await _download(data, {"range": "all", "format": "xlsx", "sort": "newest"})
+    assert response.code == 200
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.body)).active.iter_rows(
+        values_only=True))
+    assert rows[1][rows[0].index("text")] == "a\ufffdb\ufffdc"
+
+
 async def test_json_and_other_sections(data):
     response = await _download(data, {"range": "all", "format": "json",
                                       "section": "sent_by_tag"})

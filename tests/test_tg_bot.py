@@ -55,7 +55,8 @@ async def test_sent_with_chat_id_text_and_token(setup, bot_api):
 @pytest.mark.parametrize("answer, error", [
     (CHAT_NOT_FOUND, "Telegram 400: Bad Request: chat not found"),
     (UNAUTHORIZED, "Telegram 401: Unauthorized"),
-    (BLOCKED, "Telegram 403: Forbidden: bot was blocked by the user")])
+    (BLOCKED, "Telegram 403: Forbidden: bot was blocked by the user"),
+    ((400, {"ok": False, "description": "odd \ud800"}), "Telegram 400: odd \\ud800")])
 async def test_permanent_refusals_fail_at_once(setup, bot_api, answer, error):
     _, client = await setup()
     bot_api.answers = [answer]

@@ -102,10 +102,15 @@ class LogKeyUse(Operation):
 
     def stage(self, batch):
         state = batch.state
-        used, state.used_keys = state.used_keys, set()
-        for key_id in used:
-            record = state.keys[key_id]
-            row = {"seq": batch.next_seq(), "recorded_at": record.last_used_at, "event": "used",
-                   "key_id": key_id, "client_id": record.client_id}
-            batch.add("key_events", row)
-        return len(used)
+        logged = {key_id: state.keys[key_id].last_used_at for key_id in list(state.used_keys)}
+        for key_id, at in logged.items():
+            batch.add("key_events", {"seq": batch.next_seq(), "recorded_at": at,
+                                     "event": "used", "key_id": key_id,
+                                     "client_id": state.keys[key_id].client_id})
+
+        def forget():   # only once committed, and not a key used again since staging
+            for key_id, at in logged.items():
+                if state.keys[key_id].last_used_at == at:
+                    state.used_keys.discard(key_id)
+        batch.after_commit(forget)
+        return len(logged)

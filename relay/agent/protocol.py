@@ -3,6 +3,7 @@ docs/device-protocol.md is the description for phone developers; keep the two in
 import datetime as dt
 import json
 
+from relay.core import storable
 from relay.core.errors import bad_request
 from relay.core.timefmt import iso, parse_iso
 
@@ -33,6 +34,7 @@ def decode(raw) -> dict:
         frame = json.loads(raw)
     except ValueError as error:
         raise bad_request(None, f"the frame is not JSON: {error}", "invalid_json") from None
+    storable.check_json(raw, frame)
     if not isinstance(frame, dict):
         raise bad_request(None, "a frame is a JSON object", "invalid_frame")
     if frame.get("type") not in PHONE_FRAMES:

@@ -86,8 +86,14 @@ def _parquet(rows: list[dict], types: dict) -> bytes:
 
 def _xlsx(rows: list[dict], columns: list[str], sheet: str) -> bytes:
     import pandas   # only exports need it; keeps the server's start-up lean
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    frame = pandas.DataFrame([[_cell(row[c]) for c in columns] for row in rows],
+    def cell(value):
+        # Text may hold control characters (NUL too) that a sheet cannot: U+FFFD stands in.
+        value = _cell(value)
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+
+    frame = pandas.DataFrame([[cell(row[c]) for c in columns] for row in rows],
                              columns=columns)
     out = io.BytesIO()
     frame.to_excel(out, sheet_name=sheet[:31], index=False, engine="openpyxl")

@@ -11,6 +11,7 @@ import hashlib
 import json
 import pathlib
 
+from relay.core import storable
 from relay.core.errors import ApiError, bad_request
 from relay.core.inbound import inbound_event
 from relay.phones.inbound import RecordInbound
@@ -70,10 +71,12 @@ def import_file(relay, path: str, phone_id: str | None = None) -> dict:
     try:
         for number, record in read_records(file):
             try:
+                storable.check(record)
                 events.append(inbound_event(_with_event_id(record),
                                             relay.settings.default_region))
             except ApiError as error:
-                raise bad_request(error.field, f"line {number}: {error.message}") from None
+                raise bad_request(error.field, f"line {number}: {error.message}",
+                                  error.code) from None
             if len(events) > MAX_RECORDS:
                 raise bad_request("file", f"more than {MAX_RECORDS} records; split the file")
     except (UnicodeDecodeError, csv.Error) as error:

@@ -5,6 +5,7 @@ import sys
 
 from relay.cli import admin, admin_client, data, demo, health, phone, report
 from relay.config import SETTINGS, ConfigError, load
+from relay.core import storable
 from relay.core.errors import ApiError
 
 
@@ -12,10 +13,11 @@ def _setting_flags(parser: argparse.ArgumentParser, names) -> None:
     for setting in SETTINGS:
         if setting.name in names:
             parser.add_argument("--" + setting.name.replace("_", "-"), dest=setting.name,
-                                type=setting.type, default=None, help=setting.help)
+                                type=setting.type, default=None,
+                                help=setting.help.replace("%", "%%"))   # argparse formats help
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relay", description="Relay: a self-hosted phone relay")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -59,8 +61,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
+        # An argument that is not UTF-8 reaches Python as a string no database can hold.
+        storable.check(vars(args))
         settings = load({s.name: getattr(args, s.name, None) for s in SETTINGS})
         if args.command == "serve":
             from relay.server import serve

@@ -9,6 +9,7 @@ import urllib.request
 from relay.admin.actions import ACTIONS
 from relay.app import ADMIN_TOKEN_FILE, Relay
 from relay.config import Settings
+from relay.core import storable
 from relay.core.errors import ApiError
 from relay.server import SERVER_FILE
 from relay.store.database import DatabaseLocked
@@ -54,6 +55,7 @@ def _remote(settings: Settings, url: str, name: str, params: dict) -> dict:
 
 
 def call(settings: Settings, name: str, params: dict) -> dict:
+    storable.check(params)      # what was read from stdin besides the checked arguments
     server = running_server(settings)
     if server is not None:
         return _remote(settings, server["url"], name, params)

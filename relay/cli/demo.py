@@ -41,6 +41,9 @@ def _narrate(bus) -> None:
         f"  {m['message_id']}  queued   {m['channel']} to {m['to'] or PHONE}"))
     bus.subscribe("message.status", lambda m: say(
         f"  {m['message_id']}  {m['status']:<8} {m['error'] or ''}".rstrip()))
+    bus.subscribe("message.attempt", lambda a: say(
+        f"  {a['message_id']}  retry    attempt {a['attempt']} failed: {a['error']}; next "
+        f"attempt at {a['next_attempt_at']:%H:%M:%S} UTC"))
     bus.subscribe("inbound", lambda e: say(
         f"  inbound {e['channel']} from {e['source']}: {e['text']}" if e["event_type"] == "message"
         else f"  inbound {e['event_type']} call from {e['source']} ({e['duration_sec']} s)"))

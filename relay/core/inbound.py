@@ -27,18 +27,19 @@ class InboundEvent:
 
 
 def normalise_contact(channel: str, address: str, region: str) -> str:
-    """The same normalisation as a message's `to`, so replies can be matched to contacts;
-    an address that does not parse (a short code, a name) is kept as given, lower-cased."""
+    """A phone number in E.164 and an e-mail address with its domain in lower case, the same
+    normalisation as a message's `to`; anything else (an @user, a chat thread, a short code, a
+    name) as given, in its letter case: replies and contacts are matched in lower case
+    (relay/analytics/replies.py), so only what is shown keeps the case the phone reported."""
+    address = address.strip()
     try:
-        if channel in ("sms", "wa"):
+        if channel in ("sms", "wa") or (channel == "tg" and not address.startswith("@")):
             return recipients.phone_number(address, region)
-        if channel == "tg":
-            return recipients.telegram_user(address, region)
         if channel == "email":
             return recipients.email_address(address)
     except ApiError:
         pass
-    return address.strip().lower()
+    return address
 
 
 def _string(data: dict, name: str, max_len: int, required: bool = False) -> str | None:

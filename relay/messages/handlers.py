@@ -17,7 +17,9 @@ class MessagesHandler(BaseHandler):
         body = self.json_body()
         header_key = validate.idempotency_key(self.optional_header("Idempotency-Key"),
                                               "Idempotency-Key")
-        request = validate.message_request(body, header_key, self.relay.settings.default_region)
+        settings = self.relay.settings
+        request = validate.message_request(body, header_key, settings.default_region,
+                                           bool(settings.strict_phone_numbers))
         if request.phone_id not in self.relay.state.phones:
             raise ApiError(404, "unknown_phone", f"no phone '{request.phone_id}' is configured",
                            "phone_id")
@@ -92,6 +94,8 @@ MESSAGE = {
     "properties": {
         "message_id": {"type": "string"}, "status": {"enum": list(STATUSES)},
         "last_error": NULLABLE_STRING, "created_at": TIME, "delivered_at": TIME,
+        "next_attempt_at": {**TIME, "description": "email and tg_bot sent by the relay: when "
+                            "the next attempt is due after a failed one; else null"},
         "channel": {"enum": list(validate.CHANNELS)}, "phone_id": {"type": "string"},
         "to": NULLABLE_STRING, "text": NULLABLE_STRING, "subject": NULLABLE_STRING,
         "title": NULLABLE_STRING, "source": NULLABLE_STRING, "idempotency_key": NULLABLE_STRING,

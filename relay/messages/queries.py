@@ -2,6 +2,7 @@
 import base64
 
 from relay.core.errors import bad_request
+from relay.messages.validate import SERVER_CHANNELS
 from relay.core.timefmt import iso
 from relay.store.bodies import MESSAGE_JOIN, message_body, open_sealed
 
@@ -29,7 +30,29 @@ def _message(row, body_keys) -> dict:
     for name in ("created_at", "delivered_at"):
         message[name] = iso(message[name])
     message["tags"] = list(message["tags"] or [])
+    message["next_attempt_at"] = None
     return message
+
+
+def _with_attempts(cur, messages: list[dict]) -> list[dict]:
+    """An open email or tg_bot message shows its latest failed attempt's reason as last_error
+    and when the next attempt is due (none while one is under way): the attempts log has both
+    from the moment an attempt ends, well before any status change."""
+    open_ids = [m["message_id"] for m in messages
+                if m["channel"] in SERVER_CHANNELS and m["status"] in ("queued", "sending")]
+    if not open_ids:
+        return messages
+    latest = {message_id: (error, next_at if event == "ended" else None)
+              for message_id, error, next_at, event in cur.execute("""
+        SELECT message_id, arg_max(error, seq) FILTER (WHERE error IS NOT NULL),
+               arg_max(next_attempt_at, seq), arg_max(event, seq)
+        FROM send_attempts WHERE list_contains(?, message_id) GROUP BY message_id""",
+        [open_ids]).fetchall()}
+    for message in messages:
+        error, next_at = latest.get(message["message_id"], (None, None))
+        message["last_error"] = error or message["last_error"]
+        message["next_attempt_at"] = iso(next_at)
+    return messages
 
 
 def get_message(cur, body_keys, client_id: str, message_id: str) -> dict | None:
@@ -52,7 +75,7 @@ def get_message(cur, body_keys, client_id: str, message_id: str) -> dict | None:
                        body_keys)
     message["history"] = [{"status": "queued", "at": message["created_at"], "error": None}] + [
         {"status": status, "at": iso(at), "error": error} for status, at, error, _ in events]
-    return message
+    return _with_attempts(cur, [message])[0]
 
 
 def message_status(cur, message_id: str) -> str:
@@ -110,4 +133,4 @@ def list_messages(cur, body_keys, client_id: str, filters: dict,
                                     "AND message_id IN (SELECT message_id FROM m)")
             + f") s USING (message_id) {MESSAGE_JOIN} ORDER BY m.seq DESC", params).fetchall()
     next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
-    return [_message(row, body_keys) for row in rows[:limit]], next_cursor
+    return _with_attempts(cur, [_message(row, body_keys) for row in rows[:limit]]), next_cursor

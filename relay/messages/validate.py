@@ -135,15 +135,15 @@ def _tags(body: dict) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def _recipient(channel: str, to: str | None, region: str) -> str | None:
+def _recipient(channel: str, to: str | None, region: str, strict: bool) -> str | None:
     if to is None:
         if channel in NEEDS_TO:
             raise bad_request("to", f"'to' is required for channel {channel}", "required")
         return None
     if channel in ("sms", "wa"):
-        return recipients.phone_number(to, region)
+        return recipients.phone_number(to, region, strict=strict)
     if channel == "tg":
-        return recipients.telegram_user(to, region)
+        return recipients.telegram_user(to, region, strict)
     if channel == "email":
         return recipients.email_address(to)
     if channel == "tg_bot":
@@ -157,7 +157,8 @@ def _only_for(body: dict, name: str, channel: str, allowed: tuple[str, ...]) -> 
                           "not_allowed")
 
 
-def message_request(body, header_key: str | None, region: str) -> MessageRequest:
+def message_request(body, header_key: str | None, region: str,
+                    strict_numbers: bool = False) -> MessageRequest:
     json_object(body, FIELDS)
     phone_id = _required_str(body, "phone_id", 64)
     channel = _required_str(body, "channel", 16)
@@ -188,7 +189,7 @@ def message_request(body, header_key: str | None, region: str) -> MessageRequest
     return MessageRequest(
         phone_id=phone_id,
         channel=channel,
-        to=_recipient(channel, _optional_str(body, "to", 320), region),
+        to=_recipient(channel, _optional_str(body, "to", 320), region, strict_numbers),
         text=text,
         source=_optional_str(body, "source", MAX_SOURCE),
         idempotency_key=body_key if body_key is not None else header_key,

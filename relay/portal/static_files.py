@@ -1,5 +1,6 @@
-"""The portal's page and files: / is relay/portal/static/index.html, /static/... the rest.
-Nothing is loaded from elsewhere, and the Content-Security-Policy says so to the browser."""
+"""The portal's page and files: / is relay/portal/static/index.html, /favicon.ico its icon,
+/static/... the rest. Nothing is loaded from elsewhere, and the Content-Security-Policy says so
+to the browser."""
 import pathlib
 
 import tornado.web
@@ -45,4 +46,16 @@ class AssetHandler(tornado.web.StaticFileHandler):
         finish_with_error(self, status_code, f"no such file: {self.request.path}")
 
 
-ROUTES = [(r"/", IndexHandler), (r"/static/(.*)", AssetHandler)]
+class FaviconHandler(AssetHandler):
+    """/favicon.ico, which browsers and bookmarking tools ask for unprompted: the portal's
+    icon, an SVG (its Content-Type says so, whatever the name asked for)."""
+
+    def get(self, include_body: bool = True):
+        return super().get("favicon.svg", include_body)
+
+    def head(self):
+        return self.get(include_body=False)
+
+
+ROUTES = [(r"/", IndexHandler), (r"/favicon\.ico", FaviconHandler),
+          (r"/static/(.*)", AssetHandler)]

@@ -90,6 +90,9 @@ class EndAttempt(Operation):
             "error": self.error, "duration_ms": self.duration_ms,
             "next_attempt_at": self.next_attempt_at})
         if self.outcome == "retry":
+            batch.publish("message.attempt", {
+                "message_id": self.message_id, "attempt": self.attempt, "error": self.error,
+                "next_attempt_at": self.next_attempt_at})
             return None
         RecordStatus(self.message_id, self.outcome, self.error,
                      now if self.outcome == "sent" else None).stage(batch)

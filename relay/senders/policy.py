@@ -3,6 +3,8 @@ import dataclasses
 import datetime as dt
 import random
 
+from relay.core import storable
+
 MAX_DELAY_S = 900.0       # backoff stops growing at 15 minutes
 JITTER = 0.2              # +-20%: messages that failed together are not retried together
 MAX_ERROR = 500           # characters of an error kept in the log
@@ -19,12 +21,19 @@ class Outcome:
 SENT = Outcome(True)
 
 
+def _logged(error: str) -> str:
+    """The error as the attempts log keeps it. A server's answer can hold what is not text (a
+    lone surrogate from a JSON escape, or from the bytes aiosmtplib decodes with
+    surrogateescape): written as escapes, it can be stored."""
+    return storable.escaped(error[:MAX_ERROR])
+
+
 def transient(error: str, retry_after: float | None = None) -> Outcome:
-    return Outcome(False, error[:MAX_ERROR], retry_after=retry_after)
+    return Outcome(False, _logged(error), retry_after=retry_after)
 
 
 def permanent(error: str) -> Outcome:
-    return Outcome(False, error[:MAX_ERROR], permanent=True)
+    return Outcome(False, _logged(error), permanent=True)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,13 @@ transaction that needed took the group commit under wrk at 64 connections from a
 (BEGIN, the second flush and COMMIT each wait for the GIL behind the IOLoop: a thread waiting
 for it is woken by every syscall the loop makes and goes back to waiting), and the send path
 from 0.51-0.53 of the ceiling to 0.45-0.46 (README). A group that does touch several tables
-(a day's first message with its key, retention, pairing) is one transaction still."""
+(a day's first message with its key, retention, pairing) is one transaction still.
+
+A group is all-or-nothing only as a way to commit: its operations do not belong together. So
+when one of them cannot be staged or committed (a value the database cannot hold, a bug), the
+group is split and committed in parts until that one alone fails (Writer._commit); the others
+are committed and answered as if it had not been there. Only a failure of the database itself
+fails the whole group and marks the writer unhealthy (/health: "database: not writable")."""
 import asyncio
 import collections
 import concurrent.futures
@@ -27,12 +33,22 @@ import queue
 import threading
 import time
 
+import duckdb
 
+from relay.core import storable
 from relay.core.errors import ApiError, StorageUnavailable
 
 log = logging.getLogger("relay.store")
 MAX_GROUP = 5000
 IDLE_SECONDS = 0.25      # nothing queued this long: the writer is idle (on_idle runs)
+# What a value in an operation's rows raises when the database cannot hold it (text that is
+# not UTF-8, a value of the wrong type, a NULL where none may be): that operation's data is at
+# fault, not the database.
+UNSTORABLE = (duckdb.DataError, duckdb.IntegrityError, duckdb.InvalidInputException,
+              duckdb.NotSupportedError, UnicodeError)
+# What says the database itself failed (I/O, a full disk, an invalidated or closed database):
+# every operation would fail alike, so the group is not split to find a culprit.
+DATABASE_FAILED = (duckdb.OperationalError, duckdb.FatalException, duckdb.PermissionException)
 
 
 @dataclasses.dataclass
@@ -100,8 +116,10 @@ class Batch:
 
 class Operation:
     """A unit of work for the writer. stage() adds rows and after-commit effects to the batch
-    and returns the result the caller gets once the batch is committed; it may raise ApiError,
-    which fails only this operation."""
+    and returns the result the caller gets once the batch is committed; it may raise ApiError
+    before staging anything, which fails only this operation. It may be staged again, in a
+    fresh batch, when its group is split to find an operation that cannot be stored: so it
+    changes nothing but the batch (rows, scratch, after-commit effects) until committed."""
 
     def stage(self, batch: Batch):
         raise NotImplementedError
@@ -187,34 +205,7 @@ class Writer:
             log.exception("idle work failed")
 
     def _commit_group(self, group) -> None:
-        batch = Batch(self._state, self._con)
-        results = []
-        for op, future in group:
-            try:
-                results.append((future, op.stage(batch), None))
-            except ApiError as error:
-                results.append((future, None, error))
-            except Exception as error:  # a bug in one operation must not sink the group
-                log.exception("operation %s failed", type(op).__name__)
-                results.append((future, None, error))
-        started = time.perf_counter()
-        try:   # derived rows commit with their facts, or neither does
-            self._derive(batch)
-            if batch.rows or batch.deletes:
-                self._insert(batch.rows, batch.deletes)
-            self.healthy = True
-        except Exception as error:
-            log.exception("group commit failed")
-            self.healthy = False
-            self._rollback()
-            failure = StorageUnavailable(f"the database could not commit: {error}")
-            results = [(future, None, failure) for future, _, _ in results]
-        else:
-            try:   # a failing in-memory effect or subscriber must not undo a durable commit
-                batch.committed()
-                self._on_commit(len(group), time.perf_counter() - started, batch.published)
-            except Exception:
-                log.exception("after-commit work failed")
+        results = self._commit(group)
         # One wake-up of each event loop per group, not one per operation.
         by_loop = collections.defaultdict(list)
         for item in results:
@@ -226,6 +217,64 @@ class Writer:
         for loop, items in by_loop.items():
             if not loop.is_closed():
                 loop.call_soon_threadsafe(_settle, items)
+
+    def _commit(self, group) -> list:
+        """Stages the group's operations in one batch and commits it; (future, result, error)
+        for each. When staging or committing fails, the group is split in two halves, each
+        staged afresh (after the first committed) and committed on its own, down to the one
+        operation that fails: only it gets an error, and the others are answered as if it
+        had never been there. A fresh batch starts from the committed state, so nothing of
+        the failed attempt (seq numbers, scratch, after-commit effects) survives it."""
+        batch = Batch(self._state, self._con)
+        results = []
+        staging = True
+        try:
+            for op, future in group:
+                try:
+                    results.append((future, op.stage(batch), None))
+                except ApiError as error:   # raised before it staged anything: its own answer
+                    results.append((future, None, error))
+            staging = False
+            started = time.perf_counter()
+            self._derive(batch)    # derived rows commit with their facts, or neither does
+            if batch.rows or batch.deletes:
+                self._insert(batch.rows, batch.deletes)
+        except Exception as error:
+            self._rollback()
+            if isinstance(error, DATABASE_FAILED):
+                log.exception("group commit failed")
+                self.healthy = False
+                failure = StorageUnavailable("the database could not commit: "
+                                             f"{storable.escaped(str(error))}")
+                return [(future, None, failure) for _, future in group]
+            if len(group) == 1:
+                return [(group[0][1], None, self._own_failure(group[0][0], error, staging))]
+            log.info("a group of %d could not be committed (%s); committing it in halves",
+                     len(group), storable.escaped(str(error)))
+            half = len(group) // 2
+            return self._commit(group[:half]) + self._commit(group[half:])
+        self.healthy = True
+        try:   # a failing in-memory effect or subscriber must not undo a durable commit
+            batch.committed()
+            self._on_commit(len(group), time.perf_counter() - started, batch.published)
+        except Exception:
+            log.exception("after-commit work failed")
+        return results
+
+    @staticmethod
+    def _own_failure(op, error, staging: bool) -> Exception:
+        """The error of the one operation that could not be staged or committed."""
+        if isinstance(error, UNSTORABLE):
+            log.warning("operation %s could not be stored: %s", type(op).__name__,
+                        storable.escaped(str(error)))
+            return ApiError(422, "unstorable_value", "the request holds a value the database "
+                            f"cannot store: {storable.escaped(str(error))}")
+        log.error("operation %s could not be %s", type(op).__name__,
+                  "staged" if staging else "committed", exc_info=error)
+        if staging:
+            return error      # a bug in the operation: the caller's 500
+        return StorageUnavailable(f"the database could not commit: "
+                                  f"{storable.escaped(str(error))}")
 
     def _appender(self, table: str):
         appender = self._appenders.get(table)

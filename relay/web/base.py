@@ -6,7 +6,7 @@ import re
 
 import tornado.web
 
-from relay.core import apikeys, ids
+from relay.core import apikeys, ids, storable
 from relay.core.errors import ApiError, StorageUnavailable
 from relay.core.timefmt import utcnow
 from relay.web.limits import retry_after
@@ -144,9 +144,12 @@ class BaseHandler(tornado.web.RequestHandler):
         if len(self.request.body) > MAX_JSON_BODY:
             raise ApiError(413, "body_too_large", f"the body is over {MAX_JSON_BODY} bytes")
         try:
-            return _decode(self.request.body.decode("utf-8"))
+            text = self.request.body.decode("utf-8")
+            body = _decode(text)
         except (UnicodeDecodeError, ValueError, RecursionError) as error:
             raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+        storable.check_json(text, body)
+        return body
 
     def reply(self, status: int, body: dict) -> None:
         self.set_status(status)

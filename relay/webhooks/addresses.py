@@ -64,6 +64,10 @@ class AddressPolicy:
                                  "otherwise non-public address")
 
 
+class UnresolvedHost(OSError):
+    """The target's name does not resolve (now: it is tried again like any failed attempt)."""
+
+
 class GuardedResolver(Resolver):
     """Resolves like the loop's getaddrinfo, then refuses any address the policy does not
     allow; Tornado connects only to the addresses this returns."""
@@ -73,7 +77,10 @@ class GuardedResolver(Resolver):
         self.resolver = DefaultLoopResolver()
 
     async def resolve(self, host: str, port: int, family=socket.AF_UNSPEC):
-        results = await self.resolver.resolve(host, port, family)
+        try:
+            results = await self.resolver.resolve(host, port, family)
+        except socket.gaierror as error:
+            raise UnresolvedHost(f"the host {host} does not resolve ({error.strerror})") from None
         for _family, sockaddr in results:
             self.policy.check(ipaddress.ip_address(sockaddr[0].split("%")[0]), host)
         return results

@@ -5,17 +5,18 @@ GET /api/v1/webchat/callbacks/inbound/deliveries,
 POST /api/v1/webchat/callbacks/inbound/deliveries/<delivery_id>/redeliver."""
 import json
 
-from relay.core.errors import bad_request, not_found
+from relay.core.errors import bad_request, json_object, not_found
 from relay.web.base import BaseHandler
-from relay.web.openapi import (NULLABLE_STRING, TIME, error_responses, json_body,
-                               json_response, query_param)
+from relay.web.openapi import (NULLABLE_STRING, TIME, error_responses, json_body, json_response,
+                               query_param)
 from relay.messages import queries
 from relay.webhooks.operations import DeleteCallback, RegisterCallback, Redeliver, describe
 from relay.webhooks import delivery_log
-from relay.webhooks.definition import callback_spec
+from relay.webhooks.definition import FIELDS, callback_spec
 from relay.webhooks.urls import check_target
 
 BASE = "/api/v1/webchat/callbacks/inbound"
+DELETE_BY = ("id", "callback_url")
 DELIVERY_PARAMS = ("callback_id", "status", "message_id", "limit", "cursor")
 
 
@@ -32,7 +33,7 @@ def _single_query(handler, names) -> dict:
 class CallbacksHandler(BaseHandler):
     async def post(self):
         spec = callback_spec(self.json_body())
-        await check_target(spec.callback_url, "callback_url", self.relay.webhooks.policy)
+        check_target(spec.callback_url, "callback_url", self.relay.webhooks.policy)
         registered = await self.store.write(RegisterCallback(self.client_id, spec))
         callback = self.relay.state.webhooks.callbacks[registered["id"]]
         self.reply(201 if registered["created"] else 200, {
@@ -46,12 +47,28 @@ class CallbacksHandler(BaseHandler):
         self.reply(200, {"success": True, "callbacks": [describe(c) for c in callbacks]})
 
     async def delete(self):
-        query = _single_query(self, ("id", "callback_url"))
-        if len(query) != 1:
-            raise bad_request(None, "give either ?id= or ?callback_url=", "required")
+        which = _single_query(self, DELETE_BY)
+        if self.request.body:
+            if which:
+                raise bad_request(None, "name the callback in the body or in the query, not "
+                                        "both", "invalid_body")
+            which = _deletion_body(self.json_body())
+        if len(which) != 1:
+            raise bad_request(None, "give either id or callback_url", "required")
         deleted = await self.store.write(DeleteCallback(
-            self.client_id, callback_id=query.get("id"), callback_url=query.get("callback_url")))
+            self.client_id, callback_id=which.get("id"), callback_url=which.get("callback_url")))
         self.reply(200, {"success": True, "deleted": deleted})
+
+
+def _deletion_body(body) -> dict:
+    """The callback a DELETE body names: a client may send its registration body again, so
+    the registration's other fields are allowed (and ignored)."""
+    body = json_object(body, (*DELETE_BY, *FIELDS))
+    which = {name: body[name] for name in DELETE_BY if body.get(name) is not None}
+    for name, value in which.items():
+        if not isinstance(value, str) or not value:
+            raise bad_request(name, f"'{name}' must be a non-empty string", "invalid_type")
+    return which
 
 
 def _delivery_filters(query: dict) -> dict:
@@ -176,14 +193,19 @@ OPENAPI_PATHS = {
                                    "callbacks": {"type": "array", "items": _REF["Callback"]}}}),
                 **error_responses(400, 401)}},
         "delete": {
-            "summary": "Delete a callback by id or by URL",
+            "summary": "Delete a callback by id or by URL, given as a query parameter or in a "
+                       "JSON body (the registration body will do)",
             "parameters": [query_param("id", {"type": "string"}),
                            query_param("callback_url", {"type": "string"})],
+            "requestBody": {**json_body({
+                "type": "object", "properties": {"id": {"type": "string"},
+                                                 **REGISTER["properties"]}}),
+                            "required": False},
             "responses": {
                 "200": json_response("deleted", {
                     "type": "object", "required": ["success", "deleted"],
                     "properties": {"success": {"const": True}, "deleted": {"type": "string"}}}),
-                **error_responses(400, 401, 404)}},
+                **error_responses(400, 401, 404, 415)}},
     },
     BASE + "/deliveries": {
         "get": {

@@ -1,12 +1,12 @@
-"""Checks of a webhook target URL: its form, and (at registration) where its host points."""
-import asyncio
+"""Checks of a webhook target URL at registration: its form, and a host written as an address."""
+import ipaddress
+import socket
 import urllib.parse
 
 from relay.core.errors import ApiError, bad_request
-from relay.webhooks.addresses import AddressPolicy, GuardedResolver, RefusedAddress
+from relay.webhooks.addresses import Address, AddressPolicy, RefusedAddress
 
 MAX_URL = 2048
-RESOLVE_TIMEOUT_S = 5.0
 
 
 def checked_url(value, field: str) -> str:
@@ -31,24 +31,36 @@ def checked_url(value, field: str) -> str:
     return value
 
 
-async def check_target(url: str, field: str, policy: AddressPolicy) -> None:
-    """Refuses a URL whose host is, or now resolves to, an address webhooks must not reach.
-    Sending checks again on every connection; this only gives the client an early 400."""
-    parts = urllib.parse.urlsplit(url)
-    resolver = GuardedResolver(policy=policy)
+def literal_address(host: str) -> Address | None:
+    """The address a host written as a number stands for ('203.0.113.5', '[2001:db8::1]', and
+    the short IPv4 forms getaddrinfo also takes, such as '2130706433' or '127.1'); None for a
+    name."""
     try:
-        await asyncio.wait_for(resolver.resolve(parts.hostname, parts.port or 443),
-                               RESOLVE_TIMEOUT_S)
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def check_target(url: str, field: str, policy: AddressPolicy) -> None:
+    """Refuses a URL whose host is an address webhooks must not reach: a literal one, or
+    localhost (loopback by definition, RFC 6761). A name is not resolved here: it may not
+    resolve yet, and what it resolves to now proves nothing later; sending checks every
+    address it actually connects to."""
+    host = urllib.parse.urlsplit(url).hostname.rstrip(".")
+    try:
+        if host == "localhost" or host.endswith(".localhost"):
+            raise RefusedAddress(f"{host} is a loopback name")
+        address = literal_address(host)
+        if address is not None:
+            policy.check(address, host)
     except RefusedAddress as refused:
         raise ApiError(400, "forbidden_address", f"'{field}' is refused: {refused}; the "
                        "operator can allow a network with RELAY_CALLBACK_ALLOW_NETWORKS",
                        field) from None
-    except (OSError, TimeoutError) as error:
-        reason = getattr(error, "strerror", None) or str(error) or "timed out"
-        raise ApiError(400, "unresolvable_host", f"'{field}': the host {parts.hostname} does "
-                       f"not resolve ({reason})", field) from None
-    finally:
-        resolver.close()
 
 
 def optional_url(body: dict, field: str) -> str | None:

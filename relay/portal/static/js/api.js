@@ -33,18 +33,19 @@ export async function api(method, path, body, { raw = false } = {}) {
 
 export const action = (name, args = {}) => api("POST", "/actions/" + name, args);
 
-// Live facts: {topic, data}; pages listen with live.on(topic, fn), cleared on page change.
+// Live facts: {topic, data}. A page listens with live.on(view, topic, fn) for as long as its
+// view is in the document: a page left, or drawn by a navigation already superseded, hears nothing.
 export const live = {
   socket: null, listeners: [],
-  on(topic, fn) { this.listeners.push([topic, fn]); },
-  clear() { this.listeners = []; },
+  on(view, topic, fn) { this.listeners.push([view, topic, fn]); },
   open() {
     if (this.socket) return;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const socket = this.socket = new WebSocket(`${scheme}//${location.host}/portal/live`);
     socket.onmessage = (event) => {
       const { topic, data } = JSON.parse(event.data);
-      for (const [wanted, fn] of this.listeners) if (wanted === topic) fn(data);
+      this.listeners = this.listeners.filter(([view]) => view.isConnected);
+      for (const [, wanted, fn] of this.listeners) if (wanted === topic) fn(data);
     };
     socket.onclose = () => {      // reconnect after a drop while signed in
       this.socket = null;

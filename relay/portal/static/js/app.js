@@ -43,6 +43,11 @@ async function signedIn(answer) {
   route();
 }
 
+// Each navigation draws into a view of its own. A render still waiting for the relay when the
+// next one starts goes on drawing into its view, which is no longer in the document: only the
+// latest navigation shows, and says it is ready.
+let navigations = 0;
+
 async function route() {
   if (!session.xsrf) return;
   const name = location.hash.slice(1) || "overview";
@@ -51,18 +56,19 @@ async function route() {
     if (link.getAttribute("href") === "#" + name) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  live.clear();
+  const navigation = ++navigations;
   const root = $("page");
-  root.replaceChildren();
+  const view = document.createElement("div");
+  root.replaceChildren(view);
   delete root.dataset.ready;
   root.dataset.page = name;
   document.title = `Relay · ${name}`;
   try {
-    await page.render(root);
+    await page.render(view);
   } catch (error) {
-    notify(error.message);
+    if (navigation === navigations) notify(error.message);
   }
-  root.dataset.ready = name;
+  if (navigation === navigations) root.dataset.ready = name;
 }
 
 $("signin-form").addEventListener("submit", async (event) => {

@@ -10,7 +10,6 @@ const SORTS = ["newest", "oldest", "slowest", "fastest", "longest"];
 const SECTIONS = ["events", "sent_events", "sent_by_day", "sent_by_person", "sent_by_tag", "hourly",
   "top_contacts", "email_report.top_inbound_senders", "email_report.top_sent_recipients",
   "email_report.domains", "email_report.by_day"];
-const charts = [];
 
 function query(form) {
   const v = formValues(form);
@@ -27,13 +26,14 @@ function query(form) {
 function chart(id, title, type, labels, datasets) {
   const canvas = h("canvas", { id, role: "img", "aria-label": title });
   const figure = h("figure", {}, h("figcaption", {}, title), canvas);
-  charts.push(new window.Chart(canvas, { type, data: { labels, datasets },
-    options: { animation: false, responsive: true, scales: { y: { beginAtZero: true } } } }));
+  new window.Chart(canvas, { type, data: { labels, datasets },
+    options: { animation: false, responsive: true, scales: { y: { beginAtZero: true } } } });
   return figure;
 }
 
 function draw(out, r) {
-  while (charts.length) charts.pop().destroy();
+  // Only this page's own charts: another analytics page may be drawing into a view of its own.
+  for (const canvas of out.querySelectorAll("canvas")) window.Chart.getChart(canvas)?.destroy();
   const hours = Array.from({ length: 24 }, (_, i) => i);
   const perHour = new Map(r.hourly.map((x) => [x.hour, x.count]));
   const channels = [...new Set([...Object.keys(r.summary.channels || {}), ...Object.keys(r.sent_by_channel)])];
@@ -80,8 +80,9 @@ async function download(form, format) {
 export async function render(root) {
   const { phones } = await api("GET", "/phones");
   const out = h("div", { id: "analytics-out" });
+  const run = () => guarded(async () => draw(out, await api("POST", "/webchat/inbound/query", query(form))));
   const form = h("form", { class: "grid", id: "analytics-form", "aria-label": "Inbound query",
-    onsubmit: (e) => { e.preventDefault(); guarded(async () => draw(out, await api("POST", "/webchat/inbound/query", query(form)))); } },
+    onsubmit: (e) => { e.preventDefault(); run(); } },
   field("Phone", select("phone_id", [["", "any"], ...phones.map((p) => [p.phone_id])])),
   field("Range", select("range", RANGES.map((r) => [r]), "7d")),
   field("From", h("input", { name: "from", type: "datetime-local" })),
@@ -104,4 +105,5 @@ export async function render(root) {
     ...["csv", "parquet", "xlsx"].map((format) => h("button", { type: "button", class: "secondary",
       onclick: () => guarded(() => download(form, format)) }, `Export ${format.toUpperCase()}`))));
   root.append(h("h1", {}, "Analytics"), form, out);
+  await run();    // the form's defaults answer at once, rather than an empty page
 }

@@ -83,12 +83,12 @@ export async function render(root) {
     ], messages, { caption: "Messages", onRow: (m) => guarded(() => detail(out, m.message_id)) }));
   }
 
-  live.on("message.status", (change) => {
+  live.on(root, "message.status", (change) => {
     const status = latest(change.message_id, change.status);
     const cell = list.querySelector(`[data-status="${CSS.escape(change.message_id)}"]`);
     if (cell) cell.replaceChildren(statusBadge(status));
   });
-  live.on("message.accepted", () => guarded(load));
+  live.on(root, "message.accepted", () => guarded(load));
   root.append(h("h1", {}, "Messages"),
     h("h2", {}, "Send"), sendForm(phones.map((p) => p.phone_id)),
     h("h2", {}, "List"), filters, list, out);

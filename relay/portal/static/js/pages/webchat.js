@@ -80,9 +80,9 @@ export async function render(root) {
   }
 
   const redraw = () => { drawList(); drawThread(); };
-  live.on("inbound", (e) => { inbound(e); chosen ||= keyOf(e.source); redraw(); });
-  live.on("message.accepted", (m) => { outbound({ ...m, status: "queued" }); redraw(); });
-  live.on("message.status", (change) => {
+  live.on(root, "inbound", (e) => { inbound(e); chosen ||= keyOf(e.source); redraw(); });
+  live.on(root, "message.accepted", (m) => { outbound({ ...m, status: "queued" }); redraw(); });
+  live.on(root, "message.status", (change) => {
     const status = latest(change.message_id, change.status);
     const cell = threadPane.querySelector(`[data-status="${CSS.escape(change.message_id)}"]`);
     if (cell) cell.replaceChildren(statusBadge(status));
