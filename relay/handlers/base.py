@@ -6,7 +6,7 @@ import re
 
 import tornado.web
 
-from relay.core import apikeys, ids
+from relay.core import apikeys, ids, jsondecode
 from relay.core.errors import ApiError, StorageUnavailable
 from relay.core.timefmt import utcnow
 from relay.limits import retry_after
@@ -29,14 +29,6 @@ def finish_with_error(handler: tornado.web.RequestHandler, status: int, message:
 
 # One encoder for every response body (json.dumps with arguments builds a new one per call).
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def _no_constants(name):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-# One decoder too, refusing NaN and Infinity (json.loads with an argument builds one per call).
-_decode = json.JSONDecoder(parse_constant=_no_constants).decode
 
 
 class BaseHandler(tornado.web.RequestHandler):
@@ -144,8 +136,8 @@ class BaseHandler(tornado.web.RequestHandler):
         if len(self.request.body) > MAX_JSON_BODY:
             raise ApiError(413, "body_too_large", f"the body is over {MAX_JSON_BODY} bytes")
         try:
-            return _decode(self.request.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            return jsondecode.loads(self.request.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as error:
             raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
 
     def reply(self, status: int, body: dict) -> None:
