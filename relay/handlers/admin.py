@@ -12,7 +12,7 @@ class ActionHandler(BaseHandler):
     async def post(self, name):
         if name not in ACTIONS:
             raise ApiError(404, "unknown_action", f"no admin action '{name}'")
-        args = self.json_body() if self.request.body else {}
+        args = self.json_body() if self.body else {}
         check_arguments(name, args)
         # Actions wait on the writer; run them off the IOLoop.
         loop = asyncio.get_running_loop()

@@ -42,18 +42,14 @@ class PhoneAuth:
     access token), under the same per-address limit on failed attempts as client keys."""
     auth = None
 
-    def prepare(self):
-        super().prepare()
-        self._refuse_repeated_failures()
-
     @contextlib.contextmanager
     def counting_failures(self):
         try:
             yield
         except ApiError as error:
-            if error.status == 401:
-                self.relay.auth_failures.take(self.request.remote_ip)
-            raise
+            if error.status != 401:
+                raise
+            raise self.counted_failure(error) from None
 
 
 class GrantHandler(PhoneAuth, BaseHandler):
