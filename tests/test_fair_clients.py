@@ -143,6 +143,31 @@ async def test_a_chunked_body_is_cut_off_past_the_limit(relay, client):
     assert _status_and_error(answer) == (413, "body_too_large")
 
 
+def _one_connection(base_url: str, *requests: str) -> list[bytes]:
+    """The heads of the answers to requests sent one after another on one connection."""
+    address = urlsplit(base_url)
+    heads = []
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        for request in requests:
+            sock.sendall(request.encode() + b"\r\n")
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += sock.recv(65536)
+            heads.append(answer.partition(b"\r\n\r\n")[0])
+    return heads
+
+
+async def test_an_answer_before_the_body_closes_the_connection_and_says_so(relay, client):
+    """Tornado closes a connection answered before its body was read; a refusal from the
+    handler's method keeps it."""
+    get = "GET /api/v1/messages?limit=0 HTTP/1.1\r\nHost: relay\r\n"
+    heads = await asyncio.get_running_loop().run_in_executor(
+        None, _one_connection, relay.base_url, get + f"Authorization: Bearer {client.key}\r\n",
+        "GET /livez HTTP/1.1\r\nHost: relay\r\n", get)
+    assert [head.split()[1] for head in heads] == [b"400", b"200", b"401"]
+    assert [b"Connection: close" in head for head in heads] == [False, False, True]
+
+
 async def test_a_wrong_key_behind_the_same_address_locks_out_no_good_request(data_dir):
     """Behind a proxy every request comes from one address (here, 127.0.0.1)."""
     running = await start_relay(make_settings(data_dir, auth_failures_per_minute=3))

@@ -48,6 +48,9 @@ class BaseHandler(tornado.web.RequestHandler):
         self.relay = relay          # relay.app.Relay: settings, store, and the services
         self.key = None             # the client's KeyRecord once authenticated
         self._body = None           # the request's Body, once prepare let it in
+        # An answer before prepare has passed comes before the body is read, and tornado
+        # closes the connection after it: the answer says so, lest the client reuse it.
+        self._before_body = True
 
     @property
     def store(self):
@@ -69,9 +72,16 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("X-Request-Id", self.request_id)
         self.request.remote_ip = self.relay.proxies.client_address(self.request.remote_ip,
                                                                    self.request.headers)
-        if self.auth is None:
-            self._body = Body(self.request, self.max_body)
-            return
+        if self.auth is not None:
+            self._authenticate()
+        self._body = Body(self.request, self.max_body)
+        if (self.auth is not None and self.request.method in WRITE_METHODS
+                and not self.relay.disk.ok()):
+            raise ApiError(503, "disk_full", "free disk space is below the configured minimum; "
+                           "the relay accepts no writes until space is freed")
+        self._before_body = False
+
+    def _authenticate(self):
         if self.auth == "client":
             self.key = self._client_key()
             wait = self.relay.request_limits.take(self.key.key_id)
@@ -82,16 +92,13 @@ class BaseHandler(tornado.web.RequestHandler):
             self._check_admin()
         elif self.auth == "portal":
             self.key = self._portal_identity()
-        self._body = Body(self.request, self.max_body)
-        if self.request.method in WRITE_METHODS and not self.relay.disk.ok():
-            raise ApiError(503, "disk_full", "free disk space is below the configured minimum; "
-                           "the relay accepts no writes until space is freed")
 
     def data_received(self, chunk: bytes) -> None:
         """A chunk of the body, after prepare. Once the response is sent (a 413 from here),
         tornado passes no more and closes the connection."""
         error = self._body.take(chunk)
         if error is not None:
+            self._before_body = True
             self.send_error(error.status, exc_info=(ApiError, error, None))
 
     @property
@@ -186,6 +193,8 @@ class BaseHandler(tornado.web.RequestHandler):
             self.set_header(name, value)
         if getattr(self, "request_id", None):       # send_error cleared the headers
             self.set_header("X-Request-Id", self.request_id)
+        if self._before_body:
+            self.set_header("Connection", "close")
         self.set_status(error.status)
         self.set_default_headers()
         self.finish(json.dumps(error.body()))
