@@ -76,6 +76,9 @@ SETTINGS = (
     Setting("rate_burst", int, 100, "requests a client key may send at once above the rate"),
     Setting("auth_failures_per_minute", int, 30, "failed authentications an address may make "
                                                  "a minute before it gets 429"),
+    Setting("trusted_proxies", str, "", "CIDRs of reverse proxies whose X-Forwarded-For or "
+                                        "X-Real-IP names the client (comma-separated); "
+                                        "empty: none"),
     Setting("min_free_disk_mb", int, 64, "below this much free disk in the data dir, writes "
                                          "get 503"),
     Setting("tls_cert", str, "", "PEM certificate chain: serve HTTPS (TLS 1.2 and up)"),
@@ -134,6 +137,7 @@ class Settings:
     rate_limit: int
     rate_burst: int
     auth_failures_per_minute: int
+    trusted_proxies: str
     min_free_disk_mb: int
     tls_cert: str
     tls_key: str

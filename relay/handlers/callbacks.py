@@ -6,6 +6,7 @@ POST /api/v1/webchat/callbacks/inbound/deliveries/<delivery_id>/redeliver."""
 import json
 
 from relay.core.errors import bad_request, json_object, not_found
+from relay.core.numbers import whole_number
 from relay.handlers.base import BaseHandler
 from relay.handlers.openapi import (NULLABLE_STRING, TIME, error_responses, json_body,
                                     json_response, query_param)
@@ -18,6 +19,7 @@ from relay.webhooks.urls import check_target
 BASE = "/api/v1/webchat/callbacks/inbound"
 DELETE_BY = ("id", "callback_url")
 DELIVERY_PARAMS = ("callback_id", "status", "message_id", "limit", "cursor")
+MAX_DELIVERIES = 200
 
 
 def _single_query(handler, names) -> dict:
@@ -98,11 +100,9 @@ def _shown(delivery: dict) -> dict:
 class DeliveriesHandler(BaseHandler):
     async def get(self):
         query = _single_query(self, DELIVERY_PARAMS)
-        limit = query.get("limit", "50")
-        if not limit.isdigit() or not 1 <= int(limit) <= 200:
-            raise bad_request("limit", "'limit' must be a whole number from 1 to 200")
+        limit = whole_number("limit", query.get("limit", "50"), 1, MAX_DELIVERIES)
         page, more = await self.store.read(delivery_log.list_deliveries, self.client_id,
-                                           _delivery_filters(query), int(limit))
+                                           _delivery_filters(query), limit)
         self.reply(200, {"success": True, "deliveries": [_shown(d) for d in page],
                          "next_cursor": queries.encode_cursor(more) if more else None})
 
@@ -215,7 +215,8 @@ OPENAPI_PATHS = {
                 query_param("status", {"enum": list(delivery_log.STATUSES)}),
                 query_param("message_id", {"type": "string"},
                             "the inbound event's or the message's id"),
-                query_param("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+                query_param("limit", {"type": "integer", "minimum": 1,
+                                      "maximum": MAX_DELIVERIES}),
                 query_param("cursor", {"type": "string"}, "next_cursor of the previous page")],
             "responses": {
                 "200": json_response("a page of deliveries", {

@@ -2,6 +2,7 @@
 A contact's tags count as the tags of its inbound events and of the messages sent to it."""
 from relay.core.errors import ApiError, bad_request, json_object
 from relay.core.inbound import normalise_contact
+from relay.core.numbers import whole_number
 from relay.core.validate import _tags as tag_list   # the same rules as a message's tags
 from relay.handlers.base import BaseHandler
 from relay.handlers.openapi import (NULLABLE_STRING, TIME, error_responses, json_body,
@@ -45,10 +46,8 @@ class ContactsHandler(BaseHandler):
             contact = await self._existing(address)
             self.reply(200, {"success": True, "contacts": [contact], "next_after": None})
             return
-        limit_text = self.get_query_argument("limit", str(MAX_LIMIT))
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
-            raise bad_request("limit", f"'limit' must be a whole number from 1 to {MAX_LIMIT}")
-        limit = int(limit_text)
+        limit = whole_number("limit", self.get_query_argument("limit", str(MAX_LIMIT)), 1,
+                             MAX_LIMIT)
         tag = self.get_query_argument("tag", None)
         found = await self.store.read(
             contacts.list_contacts, self.client_id, tag.strip().lower() if tag else None,

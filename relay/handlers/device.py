@@ -3,6 +3,7 @@ websocket /api/v1/device/ws (docs/device-protocol.md)."""
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import time
 
 import tornado.websocket
@@ -18,6 +19,7 @@ from relay.store.deliveries import RecordDeviceEvent
 from relay.store.inbound import RecordInbound
 from relay.store.status import RecordStatus
 
+log = logging.getLogger("relay.device")
 WS_PATH = "/api/v1/device/ws"
 HEARTBEAT_SECONDS = 30
 MAX_PENDING_FRAMES = 64    # a phone's frames being committed at once; then reading waits
@@ -40,18 +42,14 @@ class PhoneAuth:
     access token), under the same per-address limit on failed attempts as client keys."""
     auth = None
 
-    def prepare(self):
-        super().prepare()
-        self._refuse_repeated_failures()
-
     @contextlib.contextmanager
     def counting_failures(self):
         try:
             yield
         except ApiError as error:
-            if error.status == 401:
-                self.relay.auth_failures.take(self.request.remote_ip)
-            raise
+            if error.status != 401:
+                raise
+            raise self.counted_failure(error) from None
 
 
 class GrantHandler(PhoneAuth, BaseHandler):
@@ -167,6 +165,10 @@ class DeviceSocket(PhoneAuth, BaseHandler, tornado.websocket.WebSocketHandler):
             answer = protocol.error_frame(error, frame)
         except StorageUnavailable as error:
             answer = protocol.error_frame(ApiError(503, "storage_unavailable", str(error)), frame)
+        except Exception:   # a frame nobody foresaw still gets its answer; the socket stays
+            log.exception("answering a %s frame of %s failed", frame["type"], self.phone_id)
+            answer = protocol.error_frame(ApiError(500, "internal_error", "internal error"),
+                                          frame)
         if answer is not None:
             self.send_frame(answer)
 

@@ -1,7 +1,8 @@
 """POST/GET /api/v1/messages and GET /api/v1/messages/<id>."""
 from relay.core import validate
 from relay.core.errors import ApiError, bad_request
-from relay.core.timefmt import parse_iso
+from relay.core.numbers import whole_number
+from relay.core.timefmt import time_field
 from relay.handlers.base import BaseHandler
 from relay.handlers.openapi import (NULLABLE_STRING, TIME, error_responses, json_body,
                                     json_response, query_param)
@@ -10,6 +11,7 @@ from relay.store.messages import AcceptMessage
 
 STATUSES = ("queued", "sending", "sent", "failed", "expired")
 LIST_PARAMS = ("limit", *queries.LIST_FILTERS)
+MAX_LIMIT = 500
 
 
 class MessagesHandler(BaseHandler):
@@ -46,16 +48,10 @@ class MessagesHandler(BaseHandler):
             value = self.get_query_argument(name, None)
             if value is not None:
                 filters[name] = _list_filter(name, value)
-        limit = _limit(self.get_query_argument("limit", "50"))
+        limit = whole_number("limit", self.get_query_argument("limit", "50"), 1, MAX_LIMIT)
         messages, next_cursor = await self.store.read(
             queries.list_messages, self.store.body_keys, self.client_id, filters, limit)
         self.reply(200, {"success": True, "messages": messages, "next_cursor": next_cursor})
-
-
-def _limit(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 500:
-        raise bad_request("limit", "'limit' must be a whole number from 1 to 500")
-    return int(text)
 
 
 def _list_filter(name: str, value: str):
@@ -64,10 +60,7 @@ def _list_filter(name: str, value: str):
     if name == "channel" and value not in validate.CHANNELS:
         raise bad_request(name, f"'channel' must be one of {', '.join(validate.CHANNELS)}")
     if name in ("since", "until"):
-        try:
-            return parse_iso(value)
-        except ValueError:
-            raise bad_request(name, f"'{name}' must be an ISO-8601 time") from None
+        return time_field(name, value)
     if name == "cursor":
         return queries.decode_cursor(value)
     return value
@@ -150,7 +143,7 @@ OPENAPI_PATHS = {
         "get": {
             "summary": "List the client's messages, newest first",
             "parameters": [
-                query_param("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
                 query_param("status", {"enum": list(STATUSES)}),
                 query_param("channel", {"enum": list(validate.CHANNELS)}),
                 query_param("phone_id", {"type": "string"}),
