@@ -50,7 +50,7 @@ class CallbacksHandler(BaseHandler):
 
     async def delete(self):
         which = _single_query(self, DELETE_BY)
-        if self.request.body:
+        if self.body:
             if which:
                 raise bad_request(None, "name the callback in the body or in the query, not "
                                         "both", "invalid_body")
