@@ -32,8 +32,9 @@ def query_param(name: str, schema: dict, description: str = "") -> dict:
 NULLABLE_STRING = {"type": ["string", "null"]}
 TIME = {"type": ["string", "null"], "format": "date-time"}
 # A character str.strip() keeps: the server refuses a string of white space alone. (\x1c-\x1f
-# and \x85 are white space to Python though not to the patterns of JSON Schema.)
-NON_BLANK = r"[^\s\x1c-\x1f\x85]"
+# and \x85 are white space to Python though not to the patterns of JSON Schema; Tornado drops
+# the other control characters from query arguments.)
+NON_BLANK = r"[^\s\x00-\x1f\x85]"
 # A time a client gives: ISO-8601, between the years the server accepts (relay.core.timefmt).
 GIVEN_TIME = {
     "type": "string", "description": "ISO-8601 (RFC 3339), with an offset or Z; UTC without; "
