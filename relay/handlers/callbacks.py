@@ -130,7 +130,7 @@ REGISTER = {
         "min_duration_sec": _SECONDS, "max_duration_sec": _SECONDS,
         "callback_token": {"type": ["string", "null"], "writeOnly": True,
                            "pattern": rf"^{TOKEN.pattern}$",
-                           "description": "sent back in the X-Callback-Token header"},
+                           "description": "sent back as Authorization: Bearer <token>"},
         "active": {"type": "boolean", "default": True}},
 }
 DELIVERY = {

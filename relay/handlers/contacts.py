@@ -4,8 +4,8 @@ from relay.core.errors import ApiError, bad_request, json_object
 from relay.core.inbound import normalise_contact
 from relay.core.validate import MAX_TAG, MAX_TAGS
 from relay.core.validate import _tags as tag_list   # the same rules as a message's tags
-from relay.handlers.base import BaseHandler
 from relay.handlers import openapi
+from relay.handlers.base import BaseHandler
 from relay.handlers.openapi import (NULLABLE_STRING, TIME, error_responses, json_body,
                                     json_response, or_null, query_param, text)
 from relay.store import contacts
@@ -82,15 +82,15 @@ CONTACT = {
                    "name": NULLABLE_STRING, "tags": {"type": "array", "items": {"type": "string"}},
                    "updated_at": TIME},
 }
-ADDRESS = text(320)
-_ADDRESS = query_param("address", ADDRESS, "a phone number, e-mail or @user")
+_ADDRESS_TEXT = text(320)
+_ADDRESS = query_param("address", _ADDRESS_TEXT, "a phone number, e-mail or @user")
 OPENAPI_SCHEMAS = {"Contact": CONTACT}
 OPENAPI_PATHS = {"/api/v1/contacts": {
     "post": {
         "summary": "Set a contact's name and tags (replacing what it had)",
         "requestBody": json_body({
             "type": "object", "additionalProperties": False, "required": ["address"],
-            "properties": {"address": ADDRESS,
+            "properties": {"address": _ADDRESS_TEXT,
                            "name": or_null({"type": "string", "maxLength": MAX_NAME}),
                            "tags": openapi.tag_list(MAX_TAGS, MAX_TAG)}}),
         "responses": {"200": json_response("the contact as stored", {

@@ -73,16 +73,21 @@ QUERY = {
          "description": "`section` with `format` only"}],
 }
 # GET: the same fields as query parameters, lists comma-separated.
-_CSV = {"channels": CHANNELS, "event_types": EVENT_TYPES}
 _TAG = tag_pattern(MAX_TAG, also_not=",")
-_QUERY_PARAMETERS = [
-    query_param(name, {"type": "string", "pattern": (
-        rf"^\s*({'|'.join(_CSV[name])})?\s*(,\s*({'|'.join(_CSV[name])})?\s*)*$")},
-        "comma-separated") if name in _CSV else
-    query_param(name, {"type": "string", "pattern": rf"^{_TAG}(,{_TAG}){{0,{MAX_TAGS - 1}}}$"},
-                "comma-separated") if name == "tags" else
-    query_param(name, schema)
-    for name, schema in _FIELDS.items()]
+
+
+def _query_parameter(name: str, schema: dict) -> dict:
+    if name in ("channels", "event_types"):
+        one = "|".join(schema["items"]["enum"])     # blank items are left out
+        return query_param(name, {"type": "string", "pattern": (
+            rf"^\s*({one})?\s*(,\s*({one})?\s*)*$")}, "comma-separated")
+    if name == "tags":
+        return query_param(name, {"type": "string", "pattern": (
+            rf"^{_TAG}(,{_TAG}){{0,{MAX_TAGS - 1}}}$")}, "comma-separated")
+    return query_param(name, schema)
+
+
+_QUERY_PARAMETERS = [_query_parameter(name, schema) for name, schema in _FIELDS.items()]
 
 
 def _counted(key: str, count: str = "count") -> dict:
