@@ -26,9 +26,19 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
                429: "rate_limited", 503: "unavailable"}
 
 
+def allowed_methods(handler: tornado.web.RequestHandler) -> str:
+    """The methods the handler's class implements, for the Allow header of a 405 (RFC 9110
+    requires it there)."""
+    unimplemented = tornado.web.RequestHandler.get     # Tornado's one stub for every method
+    return ", ".join(method for method in handler.SUPPORTED_METHODS
+                     if getattr(type(handler), method.lower(), unimplemented) is not unimplemented)
+
+
 def finish_with_error(handler: tornado.web.RequestHandler, status: int, message: str) -> None:
     """The JSON error shape from a handler that is not a BaseHandler (files, websockets)."""
     handler.set_header("Content-Type", "application/json; charset=utf-8")
+    if status == 405:
+        handler.set_header("Allow", allowed_methods(handler))
     handler.finish(json.dumps(ApiError(status, _HTTP_CODES.get(status, "error"), message).body()))
 
 
@@ -194,6 +204,8 @@ class BaseHandler(tornado.web.RequestHandler):
                              reason if status_code < 500 else "internal error")
         for name, value in error.headers.items():
             self.set_header(name, value)
+        if error.status == 405:
+            self.set_header("Allow", allowed_methods(self))
         if getattr(self, "request_id", None):       # send_error cleared the headers
             self.set_header("X-Request-Id", self.request_id)
         if self._before_body:
@@ -207,4 +219,12 @@ class NotFoundHandler(BaseHandler):
     auth = None
 
     def prepare(self):
-        raise ApiError(404, "not_found", f"no such endpoint: {self.request.path}")
+        raise self._no_such_endpoint()
+
+    def _no_such_endpoint(self) -> ApiError:
+        return ApiError(404, "not_found", f"no such endpoint: {self.request.path}")
+
+    def write_error(self, status_code: int, **kwargs):
+        # Tornado refuses a method it does not know (TRACE) before prepare, with a 405; here no
+        # method is allowed, for the path is unknown.
+        super().write_error(404, exc_info=(ApiError, self._no_such_endpoint(), None))

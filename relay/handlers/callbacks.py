@@ -6,14 +6,16 @@ POST /api/v1/webchat/callbacks/inbound/deliveries/<delivery_id>/redeliver."""
 import json
 
 from relay.core.errors import bad_request, json_object, not_found
+from relay.core.inbound import EVENT_TYPES, INBOUND_CHANNELS
 from relay.core.numbers import whole_number
 from relay.handlers.base import BaseHandler
-from relay.handlers.openapi import (NULLABLE_STRING, TIME, error_responses, json_body,
-                                    json_response, query_param)
+from relay.handlers.openapi import (CALLBACK_URL, CURSOR, NULLABLE_STRING, TIME,
+                                    error_responses, json_body, json_response, or_null,
+                                    query_param, text)
 from relay.store import queries
 from relay.store.callbacks import DeleteCallback, RegisterCallback, Redeliver, describe
 from relay.webhooks import delivery_log
-from relay.webhooks.definition import FIELDS, callback_spec
+from relay.webhooks.definition import FIELDS, TOKEN, callback_spec
 from relay.webhooks.urls import check_target
 
 BASE = "/api/v1/webchat/callbacks/inbound"
@@ -122,8 +124,8 @@ ROUTES = [
     (BASE + r"/deliveries/([^/]+)/redeliver", RedeliverHandler),
 ]
 
-_CHANNELS = {"type": "array", "items": {"enum": ["sms", "wa", "tg", "email", "pchat"]}}
-_EVENT_TYPES = {"type": "array", "items": {"enum": ["message", "call", "answered", "missed"]}}
+_CHANNELS = {"type": "array", "items": {"enum": list(INBOUND_CHANNELS)}}
+_EVENT_TYPES = {"type": "array", "items": {"enum": list(EVENT_TYPES)}}
 _SECONDS = {"type": ["integer", "null"], "minimum": 0, "maximum": 7 * 86400}
 CALLBACK = {
     "type": "object",
@@ -139,13 +141,14 @@ CALLBACK = {
 REGISTER = {
     "type": "object", "additionalProperties": False, "required": ["callback_url"],
     "properties": {
-        "callback_url": {"type": "string", "format": "uri", "maxLength": 2048},
-        "channels": {**_CHANNELS, "minItems": 1}, "event_types": _EVENT_TYPES,
-        "source_filter": {"type": "string", "maxLength": 320},
-        "keyword_filter": {"type": "string", "maxLength": 200},
+        "callback_url": CALLBACK_URL,
+        "channels": or_null({**_CHANNELS, "minItems": 1}), "event_types": or_null(_EVENT_TYPES),
+        "source_filter": text(320, nullable=True), "keyword_filter": text(200, nullable=True),
         "min_duration_sec": _SECONDS, "max_duration_sec": _SECONDS,
-        "callback_token": {"type": "string", "writeOnly": True, "maxLength": 512},
-        "active": {"type": "boolean"}},
+        "callback_token": {"type": ["string", "null"], "writeOnly": True,
+                           "pattern": rf"^{TOKEN.pattern}$",
+                           "description": "sent back as Authorization: Bearer <token>"},
+        "active": {"type": "boolean", "default": True}},
 }
 DELIVERY = {
     "type": "object",
@@ -183,7 +186,7 @@ OPENAPI_PATHS = {
                                    "callback": _REF["Callback"],
                                    "secret": {"type": "string", "pattern": "^whsec_"}}})
                    for code, text in (("201", "registered"), ("200", "replaced"))},
-                **error_responses(400, 401, 413, 415, 503)}},
+                **error_responses(400, 401, 409, 413, 415, 503)}},
         "get": {
             "summary": "The client's callbacks (never their token or secret)",
             "responses": {
@@ -217,7 +220,7 @@ OPENAPI_PATHS = {
                             "the inbound event's or the message's id"),
                 query_param("limit", {"type": "integer", "minimum": 1,
                                       "maximum": MAX_DELIVERIES}),
-                query_param("cursor", {"type": "string"}, "next_cursor of the previous page")],
+                query_param("cursor", CURSOR, "next_cursor of the previous page")],
             "responses": {
                 "200": json_response("a page of deliveries", {
                     "type": "object", "required": ["success", "deliveries", "next_cursor"],

@@ -219,7 +219,8 @@ def _grant_path(summary: str, field: str) -> dict:
     return {"post": {
         "summary": summary, "security": [],
         "requestBody": json_body({"type": "object", "additionalProperties": False,
-                                  "required": [field], "properties": {field: {"type": "string"}}}),
+                                  "required": [field], "properties": {field: {
+                                      "type": "string", "minLength": 1, "maxLength": 200}}}),
         "responses": {"200": json_response("tokens for the phone",
                                            {"$ref": "#/components/schemas/DeviceGrant"}),
                       **error_responses(400, 401, 415, 429)}}}
