@@ -48,11 +48,14 @@ IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern"
                    "description": "1-255 printable characters"}
 # An absolute http(s) URL without user name or password (relay.webhooks.urls): here with a
 # host name, for an address literal must also be one webhooks may reach.
+# A character of a URL's path, query or fragment (RFC 3986 pchar).
+_PCHAR = r"([-A-Za-z0-9._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"
 CALLBACK_URL = {
     "type": "string", "format": "uri", "maxLength": 2048,
     "pattern": r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9-]*"
                r"(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]"
-               r"|6553[0-5]))?([/?#][!-~]*)?$"}
+               r"|6553[0-5]))?"
+               rf"(/({_PCHAR}|/)*)?(\?({_PCHAR}|[/?])*)?(#({_PCHAR}|[/?])*)?$"}
 
 CURSOR = {"type": "string", "minLength": 1,
           "description": "opaque: only a next_cursor the relay gave out"}
