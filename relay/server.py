@@ -13,6 +13,7 @@ import tornado.ioloop
 
 from relay.app import Relay, make_app
 from relay.config import ConfigError, Settings
+from relay.draining import Draining
 from relay.handlers.base import MAX_JSON_BODY
 from relay.logs import setup as setup_logging
 from relay.store.keys import LogKeyUse
@@ -28,7 +29,7 @@ BODY_TIMEOUT_S = 30
 IDLE_TIMEOUT_S = 120
 HOUSEKEEPING_MS = 60_000
 RETENTION_MS = 3_600_000     # bodies past body_retention_days are dropped hourly, and at start
-SHUTDOWN_GRACE_S = 0.5
+DRAIN_LIMIT_S = 5.0      # at a stop, the longest wait for the requests admitted before it
 
 
 def admin_url(settings: Settings) -> str:
@@ -86,7 +87,7 @@ class Server:
             raise ConfigError("body_retention_days must be 0 (keep forever) or more")
         self.settings = settings
         self.relay = Relay(settings)
-        self.app = make_app(settings, self.relay)
+        self.app = Draining(make_app(settings, self.relay))   # refuses requests once stopping
         self.http = http_server(self.app, tls_context(settings))
         self._stopped = asyncio.Event()
 
@@ -130,7 +131,8 @@ class Server:
         for job in periodic:
             job.stop()
         self.http.stop()                      # no new connections
-        await asyncio.sleep(SHUTDOWN_GRACE_S)  # let requests in flight get their answers
+        self.app.stop_admitting()             # nor requests: a 503 on kept-alive connections
+        await self.app.drained(DRAIN_LIMIT_S)  # what was admitted is answered
         await self.http.close_all_connections()
         self._housekeeping()
         await loop.run_in_executor(None, self.relay.close)   # commits what is queued
