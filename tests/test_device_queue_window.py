@@ -45,7 +45,7 @@ async def _send(client, count, start=0):
     return ids
 
 
-async def _depth(relay, client):
+async def _depth(client):
     _, body = await client.get("/api/v1/phones/phone_main")
     return body["phone"]["queue_depth"], body["phone"]["in_flight"]
 
@@ -74,14 +74,14 @@ async def _nothing_more(connection):
 async def test_many_more_than_the_window_arrive_in_order_once(windowed):
     relay, client = windowed, windowed.client
     ids = await _send(client, 200)
-    assert await _depth(relay, client) == (200, 0)
+    assert await _depth(client) == (200, 0)
     assert _in_memory(relay) <= WINDOW
     connection = await connect(relay, (await pair(relay))["access_token"])
     try:
         assert await _receive(connection, 200) == ids
         await _nothing_more(connection)
         await eventually(lambda: _all_are(client, ids, "sent"))
-        assert await _depth(relay, client) == (0, 0)
+        assert await _depth(client) == (0, 0)
     finally:
         await hang_up(connection)
 
@@ -108,7 +108,7 @@ async def test_a_restart_reads_only_the_window_and_the_rest_follows(data_dir):
         await eventually(lambda: _all_are(relay.client, first, "sent"))
         await hang_up(connection)
     async with _running(data_dir, client="app2") as relay:
-        assert await _depth(relay, relay.client) == (150, 0)
+        assert await _depth(relay.client) == (150, 0)
         assert _in_memory(relay) <= WINDOW
         connection = await connect(relay, grant["access_token"])
         try:
@@ -134,7 +134,7 @@ async def test_messages_outside_the_window_expire_and_leave_the_count(data_dir):
     async with _running(data_dir, message_ttl_seconds=1) as relay:
         ids = await _send(relay.client, 40)
         await eventually(lambda: _all_are(relay.client, ids, "expired"), timeout=15)
-        await eventually(lambda: _empty(relay, relay.client), timeout=15)
+        await eventually(lambda: _empty(relay.client), timeout=15)
         connection = await connect(relay, (await pair(relay))["access_token"])
         try:
             await _nothing_more(connection)
@@ -142,8 +142,8 @@ async def test_messages_outside_the_window_expire_and_leave_the_count(data_dir):
             await hang_up(connection)
 
 
-async def _empty(relay, client):
-    return await _depth(relay, client) == (0, 0)
+async def _empty(client):
+    return await _depth(client) == (0, 0)
 
 
 async def _all_are(client, ids, status):
