@@ -57,6 +57,8 @@ SETTINGS = (
     Setting("callback_concurrency", int, 16, "webhook deliveries in flight at once"),
     Setting("callback_timeout_seconds", int, 10, "time a webhook receiver has to answer"),
     Setting("max_in_flight", int, 10, "deliver frames a phone may have unacknowledged at once"),
+    Setting("device_queue_window", int, 256, "messages waiting for a phone that are kept in "
+                                            "memory; the rest wait in the database only"),
     Setting("message_ttl_seconds", int, 86400, "a message not sent or failed by then expires"),
     Setting("offline_after_seconds", int, 300, "a phone unseen this long is reported offline"),
     Setting("device_token_seconds", int, 900, "lifetime of a phone's access token"),
@@ -124,6 +126,7 @@ class Settings:
     callback_concurrency: int
     callback_timeout_seconds: int
     max_in_flight: int
+    device_queue_window: int
     message_ttl_seconds: int
     offline_after_seconds: int
     device_token_seconds: int
