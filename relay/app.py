@@ -17,6 +17,7 @@ from relay.web.limits import TokenBuckets
 from relay.web.logs import log_request
 from relay.web.metrics import Metrics
 from relay.portal.access import PortalAccess
+from relay.web.proxies import TrustedProxies
 from relay.senders.service import start_senders
 from relay.store.database import Store
 from relay.webhooks.service import start_webhooks
@@ -42,6 +43,7 @@ class Relay:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.admin_token = _admin_token(settings)
+        self.proxies = TrustedProxies(settings.trusted_proxies)   # who a request is from
         self.bus = Bus()
         self.metrics = None
         self.store = Store(settings.data_dir, dt.timedelta(days=settings.idempotency_days),

@@ -57,6 +57,8 @@ SETTINGS = (
     Setting("callback_concurrency", int, 16, "webhook deliveries in flight at once"),
     Setting("callback_timeout_seconds", int, 10, "time a webhook receiver has to answer"),
     Setting("max_in_flight", int, 10, "deliver frames a phone may have unacknowledged at once"),
+    Setting("device_queue_window", int, 256, "messages waiting for a phone that are kept in "
+                                            "memory; the rest wait in the database only"),
     Setting("message_ttl_seconds", int, 86400, "a message not sent or failed by then expires"),
     Setting("offline_after_seconds", int, 300, "a phone unseen this long is reported offline"),
     Setting("device_token_seconds", int, 900, "lifetime of a phone's access token"),
@@ -76,6 +78,9 @@ SETTINGS = (
     Setting("rate_burst", int, 100, "requests a client key may send at once above the rate"),
     Setting("auth_failures_per_minute", int, 30, "failed authentications an address may make "
                                                  "a minute before it gets 429"),
+    Setting("trusted_proxies", str, "", "CIDRs of reverse proxies whose X-Forwarded-For or "
+                                        "X-Real-IP names the client (comma-separated); "
+                                        "empty: none"),
     Setting("min_free_disk_mb", int, 64, "below this much free disk in the data dir, writes "
                                          "get 503"),
     Setting("tls_cert", str, "", "PEM certificate chain: serve HTTPS (TLS 1.2 and up)"),
@@ -121,6 +126,7 @@ class Settings:
     callback_concurrency: int
     callback_timeout_seconds: int
     max_in_flight: int
+    device_queue_window: int
     message_ttl_seconds: int
     offline_after_seconds: int
     device_token_seconds: int
@@ -134,6 +140,7 @@ class Settings:
     rate_limit: int
     rate_burst: int
     auth_failures_per_minute: int
+    trusted_proxies: str
     min_free_disk_mb: int
     tls_cert: str
     tls_key: str

@@ -13,16 +13,23 @@ import tornado.ioloop
 
 from relay.app import Relay, make_app
 from relay.config import ConfigError, Settings
+from relay.web.draining import Draining
+from relay.web.base import MAX_JSON_BODY
 from relay.web.logs import setup as setup_logging
 from relay.admin.keys import LogKeyUse
 from relay.admin.maintenance import DropOldBodies, ForgetIdempotencyKeys
 
 log = logging.getLogger("relay")
 SERVER_FILE = "server.json"
-MAX_BODY = 8 * 1024 * 1024   # larger bodies are cut off by Tornado; up to this we answer 413 JSON
+# Bodies arrive within BODY_TIMEOUT_S or the connection is closed, and a connection may
+# wait IDLE_TIMEOUT_S for its next request's headers. No route takes a body over
+# MAX_JSON_BODY: the handlers refuse one by its Content-Length (JSON 413) before reading it,
+# and the server cuts off any longer body the handlers do not see first.
+BODY_TIMEOUT_S = 30
+IDLE_TIMEOUT_S = 120
 HOUSEKEEPING_MS = 60_000
 RETENTION_MS = 3_600_000     # bodies past body_retention_days are dropped hourly, and at start
-SHUTDOWN_GRACE_S = 0.5
+DRAIN_LIMIT_S = 5.0      # at a stop, the longest wait for the requests admitted before it
 
 
 def admin_url(settings: Settings) -> str:
@@ -68,15 +75,20 @@ def quiet_garbage_collector() -> None:
     gc.set_threshold(20_000, 10, 10)
 
 
+def http_server(app, ssl_options: ssl.SSLContext | None = None):
+    return tornado.httpserver.HTTPServer(
+        app, ssl_options=ssl_options, max_body_size=MAX_JSON_BODY, body_timeout=BODY_TIMEOUT_S,
+        idle_connection_timeout=IDLE_TIMEOUT_S)
+
+
 class Server:
     def __init__(self, settings: Settings):
         if settings.body_retention_days < 0:
             raise ConfigError("body_retention_days must be 0 (keep forever) or more")
         self.settings = settings
         self.relay = Relay(settings)
-        self.app = make_app(settings, self.relay)
-        self.http = tornado.httpserver.HTTPServer(self.app, max_body_size=MAX_BODY,
-                                                  ssl_options=tls_context(settings))
+        self.app = Draining(make_app(settings, self.relay))   # refuses requests once stopping
+        self.http = http_server(self.app, tls_context(settings))
         self._stopped = asyncio.Event()
 
     def _housekeeping(self) -> None:
@@ -119,7 +131,8 @@ class Server:
         for job in periodic:
             job.stop()
         self.http.stop()                      # no new connections
-        await asyncio.sleep(SHUTDOWN_GRACE_S)  # let requests in flight get their answers
+        self.app.stop_admitting()             # nor requests: a 503 on kept-alive connections
+        await self.app.drained(DRAIN_LIMIT_S)  # what was admitted is answered
         await self.http.close_all_connections()
         self._housekeeping()
         await loop.run_in_executor(None, self.relay.close)   # commits what is queued

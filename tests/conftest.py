@@ -11,11 +11,11 @@ import urllib.request
 
 import pytest
 import tornado.httpclient
-import tornado.httpserver
 import tornado.testing
 
 from relay import config
 from relay.app import make_app
+from relay.server import http_server
 
 
 class Api:
@@ -87,7 +87,7 @@ async def start_relay(settings) -> RunningRelay:
     sock, port = tornado.testing.bind_unused_port()
     settings = settings.replace(port=port)
     app = make_app(settings)
-    server = tornado.httpserver.HTTPServer(app, max_body_size=8 * 1024 * 1024)
+    server = http_server(app)
     server.add_sockets([sock])
     return RunningRelay(app, server, f"http://127.0.0.1:{port}", settings)
 

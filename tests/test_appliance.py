@@ -63,9 +63,8 @@ async def test_failed_authentication_is_limited_per_address(data_dir):
         codes = [(await running.api.get("/api/v1/messages", key="rly_wrong"))[0]
                  for _ in range(6)]
         assert codes[:4] == [401] * 4 and codes[4:] == [429, 429]
-        # the address is blocked even with a good key until its bucket refills
-        status, body = await running.api.get("/api/v1/messages", key=created["key"])
-        assert (status, body["error"]["code"]) == (429, "too_many_failures")
+        # a correct key passes however often others at this address failed
+        assert (await running.api.get("/api/v1/messages", key=created["key"]))[0] == 200
     finally:
         await stop_relay(running)
 

@@ -1,6 +1,8 @@
 """/api/v1/openapi.json matches what the server does: every public route is described, and
 real responses validate against the schemas the document gives for their status codes."""
+import json
 import re
+from urllib.parse import urlencode
 
 import jsonschema
 
@@ -83,3 +85,59 @@ async def test_the_inbound_query_and_each_export_match_the_document(relay, clien
         assert response.code == 200
         assert response.headers["Content-Type"].split(";")[0] in answers
         assert int(response.headers["X-Relay-Rows"]) == 0
+
+
+async def test_an_undeclared_method_is_a_405_naming_the_allowed_ones(relay, client):
+    spec = await _spec(relay)
+    for path, method in (("/api/v1/contacts", "TRACE"), ("/api/v1/messages", "PATCH"),
+                         ("/api/v1/phones/phone_main", "DELETE"), ("/health", "POST")):
+        response = await client.http.fetch(
+            client.base_url + path, method=method, raise_error=False,
+            allow_nonstandard_methods=True, headers={"Authorization": f"Bearer {client.key}"})
+        assert response.code == 405, (method, path)
+        assert json.loads(response.body)["error"]["code"] == "method_not_allowed"
+        documented = re.sub(r"/phone_main$", "/{phone_id}", path)
+        allowed = response.headers["Allow"].split(", ")
+        assert sorted(allowed) == sorted(m.upper() for m in spec["paths"][documented]), path
+
+
+async def test_an_unknown_path_is_a_404_whatever_the_method(client):
+    response = await client.http.fetch(client.base_url + "/api/v1/nowhere", method="TRACE",
+                                       raise_error=False, allow_nonstandard_methods=True)
+    assert response.code == 404 and "Allow" not in response.headers
+    assert json.loads(response.body)["error"]["code"] == "not_found"
+
+
+def _schema_of(spec, path, method, name):
+    """A query parameter's schema, or a property of the JSON body's."""
+    operation = spec["paths"][path][method]
+    for parameter in operation.get("parameters", []):
+        if parameter["name"] == name:
+            return parameter["schema"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    if "$ref" in body:
+        body = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    return body["properties"][name]
+
+
+async def test_a_value_the_server_refuses_is_one_the_document_refuses(relay, client):
+    """The schemathesis run's findings, kept: each value the document allowed and the server
+    refused with a 400."""
+    spec = await _spec(relay)
+    cases = [("DELETE", "/api/v1/contacts", "address", "", None),
+             ("GET", "/api/v1/contacts", "address", " ", None),
+             ("POST", "/api/v1/contacts", "address", "\t", {}),
+             ("POST", "/api/v1/messages", "phone_id", " ", sms()),
+             ("POST", "/api/v1/device/pair", "pairing_code", "", {}),
+             ("POST", "/api/v1/webchat/callbacks/inbound", "callback_token", "a b",
+              {"callback_url": "https://hooks.example.com/in"}),
+             ("POST", "/api/v1/webchat/inbound/query", "tz", "Nowhere/Else", {}),
+             ("GET", "/api/v1/messages", "since", "yesterday", None)]
+    for method, path, name, value, body in cases:
+        schema = _schema_of(spec, path, method.lower(), name)
+        assert not _validator(spec, schema).is_valid(value), (path, name, value)
+        if body is None:
+            status, answer = await client.request(method, f"{path}?{urlencode({name: value})}")
+        else:
+            status, answer = await client.request(method, path, {**body, name: value})
+        assert status == 400 and answer["error"]["field"] == name, (path, name, answer)

@@ -2,9 +2,15 @@
 
 Each takes the Relay and keyword arguments and returns a JSON-able dict. The CLI calls them on
 a Relay it opens itself when no server runs on the data dir, or through POST
-/admin/v1/actions/<name> on the running server, which calls the same function."""
+/admin/v1/actions/<name> on the running server, which calls the same function after
+check_arguments: every parameter is annotated with the types it takes."""
+import inspect
+import types
+import typing
+
 from relay.analytics import actions as analytics
 from relay.core.errors import bad_request
+from relay.core.numbers import whole_number
 from relay.core.timefmt import parse_duration
 from relay.portal import passwords
 from relay.admin import backup as store_backup, keys, maintenance
@@ -12,7 +18,7 @@ from relay.phones import credentials, operations as phones
 from relay.portal import operations as portal
 
 
-def keys_create(relay, name):
+def keys_create(relay, name: str):
     return relay.store.write_sync(keys.CreateKey(name))
 
 
@@ -20,25 +26,25 @@ def keys_list(relay):
     return {"keys": [keys.describe(k) for k in relay.state.keys.values()]}
 
 
-def keys_rotate(relay, name, grace="24h"):
+def keys_rotate(relay, name: str, grace: str = "24h"):
     try:
         period = parse_duration(grace)
-    except (ValueError, AttributeError) as error:
+    except ValueError as error:
         raise bad_request("grace", str(error)) from None
     return relay.store.write_sync(keys.RotateKey(name, period))
 
 
-def keys_revoke(relay, name):
+def keys_revoke(relay, name: str):
     return relay.store.write_sync(keys.RevokeKey(name))
 
 
-def phones_add(relay, phone_id):
+def phones_add(relay, phone_id: str):
     """Adds the phone and issues its first single-use pairing code (valid 10 minutes)."""
     added = relay.store.write_sync(credentials.AddPhoneWithCode(phones.AddPhone(phone_id)))
     return {**added, "relay_url": relay.settings.url}
 
 
-def phones_pair(relay, phone_id):
+def phones_pair(relay, phone_id: str):
     """A fresh pairing code; the phone's current tokens are revoked and its socket closed."""
     issued = relay.store.write_sync(credentials.IssuePairingCode(phone_id))
     return {**issued, "relay_url": relay.settings.url}
@@ -50,36 +56,49 @@ def phones_list(relay):
                        for p, at in sorted(relay.state.phones.items())]}
 
 
-def phones_remove(relay, phone_id):
+def phones_remove(relay, phone_id: str):
     removed = relay.store.write_sync(phones.RemovePhone(phone_id))
     relay.store.write_sync(credentials.RevokePhone(phone_id, "removed"))   # closes its socket
     return removed
 
 
-def portal_set_password(relay, password):
+def portal_set_password(relay, password: str):
     """The portal owner's password (stored as an scrypt hash); signs every session out."""
     hashed = passwords.hash_password(passwords.check_new(password))
     return relay.store.write_sync(portal.SetPassword(hashed))
 
 
-def backup(relay, out):
-    return relay.store.read_sync(store_backup.backup, relay.settings.data_dir, out)
+def _writing_to(out: str, write) -> dict:
+    """A folder the admin named that cannot be made or written is their 400, not a 500."""
+    if not out.strip() or "\0" in out:
+        raise bad_request("out", "'out' must be a folder's path")
+    try:
+        return write()
+    except OSError as error:
+        raise bad_request("out", f"cannot write to {out}: {error.strerror or error}") from None
 
 
-def archive(relay, out):
-    return relay.store.read_sync(store_backup.archive, out)
+def backup(relay, out: str):
+    return _writing_to(out, lambda: relay.store.read_sync(store_backup.backup,
+                                                          relay.settings.data_dir, out))
 
 
-def retention(relay, days=None):
+def archive(relay, out: str):
+    return _writing_to(out, lambda: relay.store.read_sync(store_backup.archive, out))
+
+
+def retention(relay, days: int | None = None):
     """Drops now the bodies older than `days` (default body_retention_days) of messages in a
     final state and of inbound events, as the hourly job does."""
-    days = relay.settings.body_retention_days if days is None else days
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise bad_request("days", "'days' must be a whole number of days, at least 1 (with "
-                          "body_retention_days 0, bodies are kept until you say how long)")
+    if days is None and not relay.settings.body_retention_days:
+        raise bad_request("days", "give 'days': with body_retention_days 0, bodies are kept "
+                          "until you say how long")
+    days = whole_number("days", relay.settings.body_retention_days if days is None else days,
+                        1, MAX_RETENTION_DAYS)
     return relay.store.write_sync(maintenance.DropOldBodies(days))
 
 
+MAX_RETENTION_DAYS = 36500
 ACTIONS = {
     "keys.create": keys_create, "keys.list": keys_list, "keys.rotate": keys_rotate,
     "keys.revoke": keys_revoke,
@@ -88,3 +107,24 @@ ACTIONS = {
     "report": analytics.report, "events.import": analytics.events_import,
     "backup": backup, "archive": archive, "retention": retention,
 }
+
+_TYPE_NAMES = {str: "a string", int: "a whole number", dict: "a JSON object",
+               types.NoneType: "null"}
+
+
+def check_arguments(name: str, args) -> None:
+    """A 400 unless `args` (a JSON body) are arguments the action takes, each of a type its
+    annotation allows (a JSON boolean is not a number); it names the field that is not."""
+    if not isinstance(args, dict):
+        raise bad_request(None, "the body must be a JSON object of arguments", "invalid_body")
+    action = ACTIONS[name]
+    try:
+        inspect.signature(action).bind(None, **args)
+    except TypeError as error:
+        raise bad_request(None, f"wrong arguments for {name}: {error}") from None
+    hints = typing.get_type_hints(action)
+    for field, value in args.items():
+        allowed = typing.get_args(hints[field]) or (hints[field],)
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            raise bad_request(field, f"'{field}' must be "
+                              f"{' or '.join(_TYPE_NAMES[t] for t in allowed)}", "invalid_type")

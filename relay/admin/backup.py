@@ -2,7 +2,12 @@
 restores into an empty data dir, and the day-partitioned Parquet archive of the event log.
 
 DuckDB takes no bound parameter for the file path of EXPORT, IMPORT or COPY, so paths are
-quoted into those statements (sql_path); table names come from the catalog, never a user."""
+quoted into those statements (sql_path); table names come from the catalog, never a user.
+
+Backups and archives hold what the relay keeps from others (keys, numbers, texts): their folder
+is made readable by its owner only before anything is written into it, and every folder in it
+ends 0700 and every file 0600."""
+import os
 import pathlib
 import shutil
 
@@ -21,12 +26,27 @@ def sql_path(path: pathlib.Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _private_folder(out) -> pathlib.Path:
+    out = pathlib.Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    os.chmod(out, 0o700)
+    return out
+
+
+def _owner_only(root: pathlib.Path) -> None:
+    """What DuckDB and the copies made under root with the umask's modes becomes 0700 (folders)
+    and 0600 (files)."""
+    for folder, _, files in os.walk(root):
+        os.chmod(folder, 0o700)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o600)
+
+
 def _empty_target(out: pathlib.Path) -> pathlib.Path:
     out = pathlib.Path(out).resolve()
     if out.exists() and any(out.iterdir()):
         raise bad_request("out", f"{out} is not empty")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    return _private_folder(out)
 
 
 def _dated_tables(cur) -> dict[str, str]:
@@ -56,6 +76,7 @@ def backup(cur, data_dir: pathlib.Path, out) -> dict:
     for name in KEY_FILES:
         if (data_dir / name).exists():
             shutil.copy2(data_dir / name, out / name)
+    _owner_only(out)
     return {"out": str(out), "rows": counts}
 
 
@@ -86,8 +107,7 @@ def archive(cur, out) -> dict:
     """The event log and the bodies still kept as Parquet, one folder per table and one
     sub-folder per day (day=YYYY-MM-DD, Hive style), so DuckDB, Spark or Trino can read it as
     it grows."""
-    out = pathlib.Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    out = _private_folder(out)
     cur.execute("BEGIN TRANSACTION")
     try:
         counts = {}
@@ -100,4 +120,5 @@ def archive(cur, out) -> dict:
                     "(FORMAT parquet, PARTITION_BY (day), OVERWRITE_OR_IGNORE true)")
     finally:
         cur.execute("COMMIT")
+    _owner_only(out)
     return {"out": str(out), "rows": counts}

@@ -1,9 +1,8 @@
 """POST /admin/v1/actions/<name>: the running relay's side of the CLI (admin token only)."""
 import asyncio
-import inspect
 
-from relay.admin.actions import ACTIONS
-from relay.core.errors import ApiError, bad_request
+from relay.admin.actions import ACTIONS, check_arguments
+from relay.core.errors import ApiError
 from relay.web.base import BaseHandler
 
 
@@ -11,19 +10,13 @@ class ActionHandler(BaseHandler):
     auth = "admin"
 
     async def post(self, name):
-        action = ACTIONS.get(name)
-        if action is None:
+        if name not in ACTIONS:
             raise ApiError(404, "unknown_action", f"no admin action '{name}'")
-        args = self.json_body() if self.request.body else {}
-        if not isinstance(args, dict):
-            raise bad_request(None, "the body must be a JSON object of arguments")
-        try:
-            inspect.signature(action).bind(self.relay, **args)
-        except TypeError as error:
-            raise bad_request(None, f"wrong arguments for {name}: {error}") from None
+        args = self.json_body() if self.body else {}
+        check_arguments(name, args)
         # Actions wait on the writer; run them off the IOLoop.
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(None, lambda: action(self.relay, **args))
+        result = await loop.run_in_executor(None, lambda: ACTIONS[name](self.relay, **args))
         self.reply(200, {"success": True, **result})
 
 

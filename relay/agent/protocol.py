@@ -3,9 +3,9 @@ docs/device-protocol.md is the description for phone developers; keep the two in
 import datetime as dt
 import json
 
-from relay.core import storable
+from relay.core import jsondecode, storable
 from relay.core.errors import bad_request
-from relay.core.timefmt import iso, parse_iso
+from relay.core.timefmt import iso, time_field
 
 VERSION = 1
 MAX_FRAME = 64 * 1024          # larger frames close the socket with 1009
@@ -31,7 +31,7 @@ def decode(raw) -> dict:
     if isinstance(raw, bytes):
         raise bad_request(None, "frames are JSON text, not binary", "invalid_frame")
     try:
-        frame = json.loads(raw)
+        frame = jsondecode.loads(raw)
     except ValueError as error:
         raise bad_request(None, f"the frame is not JSON: {error}", "invalid_json") from None
     storable.check_json(raw, frame)
@@ -53,8 +53,10 @@ def status_report(frame: dict) -> tuple[str, str, str | None, dt.datetime | None
     """(message_id, status, error, delivered_at) of a status frame."""
     _only(frame, ("message_id", "status", "error", "delivered_at"))
     message_id, status, error = frame.get("message_id"), frame.get("status"), frame.get("error")
-    if not isinstance(message_id, str) or not message_id:
+    if message_id is None or message_id == "":
         raise bad_request("message_id", "'message_id' is required", "required")
+    if not isinstance(message_id, str):
+        raise bad_request("message_id", "'message_id' must be a string", "invalid_type")
     if status not in PHONE_STATUSES:
         raise bad_request("status", f"'status' must be one of {', '.join(PHONE_STATUSES)}")
     if error is not None and (not isinstance(error, str) or len(error) > 1000):
@@ -65,10 +67,7 @@ def status_report(frame: dict) -> tuple[str, str, str | None, dt.datetime | None
     if delivered_at is not None:
         if status != "sent":
             raise bad_request("delivered_at", "'delivered_at' is only for a sent status")
-        try:
-            delivered_at = parse_iso(delivered_at)
-        except (ValueError, AttributeError):
-            raise bad_request("delivered_at", "'delivered_at' must be an ISO-8601 time") from None
+        delivered_at = time_field("delivered_at", delivered_at)
     return message_id, status, error, delivered_at
 
 

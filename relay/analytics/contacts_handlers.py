@@ -2,10 +2,13 @@
 A contact's tags count as the tags of its inbound events and of the messages sent to it."""
 from relay.core.errors import ApiError, bad_request, json_object
 from relay.core.inbound import normalise_contact
+from relay.core.numbers import whole_number
+from relay.messages.validate import MAX_TAG, MAX_TAGS
 from relay.messages.validate import _tags as tag_list  # the same rules as a message's tags
+from relay.web import openapi
 from relay.web.base import BaseHandler
-from relay.web.openapi import (NULLABLE_STRING, TIME, error_responses, json_body,
-                               json_response, query_param)
+from relay.web.openapi import (NULLABLE_STRING, TIME, error_responses, json_body, json_response,
+                               or_null, query_param, text)
 from relay.analytics import contacts
 
 FIELDS = ("address", "name", "tags")
@@ -40,15 +43,13 @@ class ContactsHandler(BaseHandler):
         for name in self.request.query_arguments:
             if name not in ("address", "tag", "after", "limit"):
                 raise bad_request(name, f"unknown parameter '{name}'", "unknown_field")
+        limit = whole_number("limit", self.get_query_argument("limit", str(MAX_LIMIT)), 1,
+                             MAX_LIMIT)
         address = self.get_query_argument("address", None)
         if address is not None:
             contact = await self._existing(address)
             self.reply(200, {"success": True, "contacts": [contact], "next_after": None})
             return
-        limit_text = self.get_query_argument("limit", str(MAX_LIMIT))
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
-            raise bad_request("limit", f"'limit' must be a whole number from 1 to {MAX_LIMIT}")
-        limit = int(limit_text)
         tag = self.get_query_argument("tag", None)
         found = await self.store.read(
             contacts.list_contacts, self.client_id, tag.strip().lower() if tag else None,
@@ -80,18 +81,20 @@ CONTACT = {
                    "name": NULLABLE_STRING, "tags": {"type": "array", "items": {"type": "string"}},
                    "updated_at": TIME},
 }
-_ADDRESS = query_param("address", {"type": "string"}, "a phone number, e-mail or @user")
+_ADDRESS_TEXT = text(320)
+_ADDRESS = query_param("address", _ADDRESS_TEXT, "a phone number, e-mail or @user")
 OPENAPI_SCHEMAS = {"Contact": CONTACT}
 OPENAPI_PATHS = {"/api/v1/contacts": {
     "post": {
         "summary": "Set a contact's name and tags (replacing what it had)",
         "requestBody": json_body({
             "type": "object", "additionalProperties": False, "required": ["address"],
-            "properties": {"address": {"type": "string"}, "name": {"type": "string"},
-                           "tags": {"type": "array", "items": {"type": "string"},
-                                    "maxItems": 20}}}),
+            "properties": {"address": _ADDRESS_TEXT,
+                           "name": or_null({"type": "string", "maxLength": MAX_NAME}),
+                           "tags": openapi.tag_list(MAX_TAGS, MAX_TAG)}}),
         "responses": {"200": json_response("the contact as stored", {
-            "type": "object", "properties": {"success": {"const": True},
+            "type": "object", "required": ["success", "contact"],
+            "properties": {"success": {"const": True},
                                              "contact": {"$ref": "#/components/schemas/Contact"}}}),
                       **error_responses(400, 401, 413, 415)}},
     "get": {
@@ -110,7 +113,8 @@ OPENAPI_PATHS = {"/api/v1/contacts": {
         "summary": "Delete a contact",
         "parameters": [{**_ADDRESS, "required": True}],
         "responses": {"200": json_response("deleted", {
-            "type": "object", "properties": {"success": {"const": True},
+            "type": "object", "required": ["success", "address", "deleted"],
+            "properties": {"success": {"const": True},
                                              "address": {"type": "string"},
                                              "deleted": {"const": True}}}),
                       **error_responses(400, 401, 404)}},

@@ -7,7 +7,8 @@ import duckdb
 
 from relay.core.errors import bad_request
 from relay.core.inbound import EVENT_TYPES
-from relay.core.timefmt import iso, parse_iso, utcnow
+from relay.core.numbers import whole_number
+from relay.core.timefmt import iso, time_field, utcnow
 from relay.messages.validate import CHANNELS
 from relay.messages.validate import _tags as tag_list  # the same rules as a message's tags
 
@@ -18,7 +19,6 @@ SORTS = ("newest", "oldest", "slowest", "fastest", "longest")
 FORMATS = ("json", "csv", "parquet", "xlsx")
 MAX_LIMIT = 1000
 MAX_DURATION = 86400 * 7
-MIN_YEAR, MAX_YEAR = 1970, 2200
 FIELDS = ("phone_id", "range", "from", "to", "tz", "channels", "event_types", "tags",
           "tag_mode", "source_contains", "min_duration_sec", "max_duration_sec",
           "has_response", "sort", "limit", "format", "section")
@@ -76,14 +76,6 @@ def _choices(name: str, values, allowed) -> tuple[str, ...]:
     return chosen
 
 
-def _whole(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise bad_request(name, f"'{name}' must be a whole number from {low} to {high}")
-    return value
-
-
 def _boolean(name: str, value) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
@@ -102,16 +94,6 @@ def _text(name: str, value, max_len: int) -> str:
 def _one_of(name: str, value, allowed) -> str:
     if value not in allowed:
         raise bad_request(name, f"'{name}' must be one of {', '.join(allowed)}")
-    return value
-
-
-def _time(name: str, value) -> dt.datetime:
-    try:
-        value = parse_iso(value)
-    except (ValueError, AttributeError, TypeError):
-        raise bad_request(name, f"'{name}' must be an ISO-8601 time") from None
-    if not MIN_YEAR <= value.year <= MAX_YEAR:   # beyond, adding the reply window overflows
-        raise bad_request(name, f"'{name}' must be between the years {MIN_YEAR} and {MAX_YEAR}")
     return value
 
 
@@ -140,9 +122,9 @@ def parse(params) -> Filters:
             raise bad_request("range", "give either 'range' or 'from'/'to', not both")
         fields["range"] = None
         if "from" in values:
-            fields["since"] = _time("from", values["from"])
+            fields["since"] = time_field("from", values["from"])
         if "to" in values:
-            fields["until"] = _time("to", values["to"])
+            fields["until"] = time_field("to", values["to"])
         if "since" in fields and "until" in fields and fields["since"] >= fields["until"]:
             raise bad_request("to", "'to' must be after 'from'")
     else:
@@ -168,7 +150,7 @@ def parse(params) -> Filters:
         fields["source_contains"] = _text("source_contains", values["source_contains"], 320)
     for name in ("min_duration_sec", "max_duration_sec"):
         if name in values:
-            fields[name] = _whole(name, values[name], 0, MAX_DURATION)
+            fields[name] = whole_number(name, values[name], 0, MAX_DURATION)
     if fields.get("min_duration_sec", 0) > fields.get("max_duration_sec", MAX_DURATION):
         raise bad_request("max_duration_sec", "'max_duration_sec' is below 'min_duration_sec'")
     if "has_response" in values:
@@ -176,7 +158,7 @@ def parse(params) -> Filters:
     if "sort" in values:
         fields["sort"] = _one_of("sort", values["sort"], SORTS)
     if "limit" in values:
-        fields["limit"] = _whole("limit", values["limit"], 1, MAX_LIMIT)
+        fields["limit"] = whole_number("limit", values["limit"], 1, MAX_LIMIT)
     if "format" in values:
         fields["format"] = _one_of("format", values["format"], FORMATS)
     if "section" in values:

@@ -4,9 +4,10 @@ of one list section. The query runs on a reader thread under a time limit and a 
 from relay.analytics import engine, filters
 from relay.analytics.exports import CONTENT_TYPES
 from relay.core.inbound import EVENT_TYPES
-from relay.messages.validate import CHANNELS
+from relay.messages.validate import CHANNELS, MAX_TAG, MAX_TAGS
 from relay.web.base import BaseHandler
-from relay.web.openapi import NULLABLE_STRING, TIME, error_responses, json_body, query_param
+from relay.web.openapi import (GIVEN_TIME, NULLABLE_STRING, TIME, error_responses, json_body,
+                               or_null, query_param, tag_list, tag_pattern, text)
 
 PATH = "/api/v1/webchat/inbound/query"
 
@@ -35,25 +36,57 @@ ROUTES = [(PATH, WebchatQueryHandler)]
 # -- OpenAPI ----------------------------------------------------------------------------------
 _LIST = {"type": "array", "items": {"type": "string"}}
 _INT = {"type": "integer", "minimum": 0, "maximum": filters.MAX_DURATION}
+
+
+def _choices(allowed) -> dict:
+    return {"type": "array", "items": {"enum": list(allowed)}}
+
+
+# Every field may be null, which is the same as leaving it out.
+_FIELDS = {
+    "phone_id": text(64), "range": {"enum": list(filters.RANGES), "default": "7d"},
+    "from": GIVEN_TIME, "to": {**GIVEN_TIME, "description": "after `from`"},
+    "tz": {"enum": sorted(filters.TIME_ZONES), "default": "UTC",
+           "description": "IANA time zone of the day and hour buckets"},
+    "channels": _choices(CHANNELS), "event_types": _choices(EVENT_TYPES),
+    "tags": tag_list(MAX_TAGS, MAX_TAG), "tag_mode": {"enum": ["any", "all"]},
+    "source_contains": text(320),
+    "min_duration_sec": _INT, "max_duration_sec": {**_INT, "description": "from min_duration_sec"},
+    "has_response": {"type": "boolean"}, "sort": {"enum": list(filters.SORTS)},
+    "limit": {"type": "integer", "minimum": 1, "maximum": filters.MAX_LIMIT},
+    "format": {"enum": list(filters.FORMATS),
+               "description": "answer with a download of `section` instead"},
+    "section": {"enum": list(filters.LIST_SECTIONS), "default": "events",
+                "description": "with `format` only"},
+}
+_ABSENT = {"type": "null"}
 QUERY = {
     "type": "object", "additionalProperties": False,
-    "properties": {
-        "phone_id": {"type": "string"}, "range": {"enum": list(filters.RANGES)},
-        "from": {"type": "string", "format": "date-time"},
-        "to": {"type": "string", "format": "date-time"},
-        "tz": {"type": "string", "description": "IANA time zone of the day and hour buckets"},
-        "channels": {"type": "array", "items": {"enum": list(CHANNELS)}},
-        "event_types": {"type": "array", "items": {"enum": list(EVENT_TYPES)}},
-        "tags": _LIST, "tag_mode": {"enum": ["any", "all"]},
-        "source_contains": {"type": "string"},
-        "min_duration_sec": _INT, "max_duration_sec": _INT,
-        "has_response": {"type": "boolean"}, "sort": {"enum": list(filters.SORTS)},
-        "limit": {"type": "integer", "minimum": 1, "maximum": filters.MAX_LIMIT},
-        "format": {"enum": list(filters.FORMATS),
-                   "description": "answer with a download of `section` instead"},
-        "section": {"enum": list(filters.LIST_SECTIONS), "default": "events"},
-    },
+    "properties": {name: or_null(schema) for name, schema in _FIELDS.items()},
+    "allOf": [
+        {"anyOf": [{"properties": {"range": _ABSENT}},
+                   {"properties": {"from": _ABSENT, "to": _ABSENT}}],
+         "description": "either `range` or `from`/`to`"},
+        {"anyOf": [{"properties": {"section": _ABSENT}},
+                   {"required": ["format"], "properties": {"format": {"not": _ABSENT}}}],
+         "description": "`section` with `format` only"}],
 }
+# GET: the same fields as query parameters, lists comma-separated.
+_TAG = tag_pattern(MAX_TAG, also_not=",")
+
+
+def _query_parameter(name: str, schema: dict) -> dict:
+    if name in ("channels", "event_types"):
+        one = "|".join(schema["items"]["enum"])     # blank items are left out
+        return query_param(name, {"type": "string", "pattern": (
+            rf"^\s*({one})?\s*(,\s*({one})?\s*)*$")}, "comma-separated")
+    if name == "tags":
+        return query_param(name, {"type": "string", "pattern": (
+            rf"^{_TAG}(,{_TAG}){{0,{MAX_TAGS - 1}}}$")}, "comma-separated")
+    return query_param(name, schema)
+
+
+_QUERY_PARAMETERS = [_query_parameter(name, schema) for name, schema in _FIELDS.items()]
 
 
 def _counted(key: str, count: str = "count") -> dict:
@@ -146,9 +179,6 @@ OPENAPI_PATHS = {PATH: {
              "responses": _ANSWERS},
     "get": {"summary": "The same query with the fields as query parameters (lists "
                        "comma-separated)",
-            "parameters": [query_param(name, schema if schema.get("type") != "array"
-                                       else {"type": "string"}, "comma-separated"
-                                       if schema.get("type") == "array" else "")
-                           for name, schema in QUERY["properties"].items()],
+            "parameters": _QUERY_PARAMETERS,
             "responses": _ANSWERS},
 }}

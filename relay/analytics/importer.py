@@ -11,9 +11,10 @@ import hashlib
 import json
 import pathlib
 
-from relay.core import storable
+from relay.core import jsondecode, storable
 from relay.core.errors import ApiError, bad_request
 from relay.core.inbound import inbound_event
+from relay.core.numbers import ascii_digits
 from relay.phones.inbound import RecordInbound
 from relay.phones.operations import check_phone_id
 
@@ -23,9 +24,10 @@ IN_FLIGHT = 5000          # operations handed to the writer before waiting for t
 
 def _csv_record(row: dict) -> dict:
     record = {name: value for name, value in row.items() if name and value not in ("", None)}
-    if "duration_sec" in record:
+    if "duration_sec" in record:     # a number, or the text for inbound_event to refuse
         text = record["duration_sec"].strip()
-        record["duration_sec"] = int(text) if text.isdigit() else text
+        number = ascii_digits(text)
+        record["duration_sec"] = text if number is None else number
     if "tags" in record:
         record["tags"] = [tag for tag in record["tags"].split(";") if tag.strip()]
     return record
@@ -42,7 +44,7 @@ def read_records(path: pathlib.Path):
         for number, line in enumerate(file, 1):
             if line.strip():
                 try:
-                    yield number, json.loads(line)
+                    yield number, jsondecode.loads(line)
                 except ValueError as error:
                     raise bad_request("file", f"line {number}: not JSON: {error}") from None
 

@@ -4,11 +4,12 @@ import datetime as dt
 
 from relay.core import recipients
 from relay.core.errors import ApiError, bad_request
-from relay.core.timefmt import parse_iso
+from relay.core.timefmt import time_field
 
 INBOUND_CHANNELS = ("sms", "wa", "tg", "email", "pchat")
 EVENT_TYPES = ("message", "call", "answered", "missed")
 CALL_TYPES = ("call", "answered", "missed")
+MAX_DURATION = 86400 * 7   # a call's duration_sec
 FIELDS = ("event_id", "channel", "event_type", "contact", "contact_name", "text", "duration_sec",
           "tags", "occurred_at")
 
@@ -69,17 +70,13 @@ def inbound_event(data, region: str) -> InboundEvent:
         raise bad_request("event_type", f"'event_type' must be one of {', '.join(EVENT_TYPES)}")
     duration = data.get("duration_sec")
     if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int)
-                                 or not 0 <= duration <= 86400 * 7):
+                                 or not 0 <= duration <= MAX_DURATION):
         raise bad_request("duration_sec", "'duration_sec' must be a whole number of seconds")
     tags = data.get("tags") or []
-    if not isinstance(tags, list) or not all(isinstance(t, str) and 1 <= len(t) <= 64
-                                             for t in tags) or len(tags) > 20:
+    if not isinstance(tags, list) or len(tags) > 20 or not all(
+            isinstance(t, str) and 1 <= len(t) <= 64 for t in tags):
         raise bad_request("tags", "'tags' must be a list of at most 20 strings of 1-64 chars")
-    occurred = _string(data, "occurred_at", 64, required=True)
-    try:
-        occurred_at = parse_iso(occurred)
-    except ValueError:
-        raise bad_request("occurred_at", "'occurred_at' must be an ISO-8601 time") from None
+    occurred_at = time_field("occurred_at", _string(data, "occurred_at", 64, required=True))
     contact = _string(data, "contact", 320)
     return InboundEvent(
         device_event_id=_string(data, "event_id", 128, required=True),

@@ -1,15 +1,18 @@
 """POST/GET /api/v1/messages and GET /api/v1/messages/<id>."""
 from relay.messages import validate
 from relay.core.errors import ApiError, bad_request
-from relay.core.timefmt import parse_iso
+from relay.core.numbers import whole_number
+from relay.core.timefmt import time_field
 from relay.web.base import BaseHandler
-from relay.web.openapi import (NULLABLE_STRING, TIME, error_responses, json_body,
-                               json_response, query_param)
+from relay.web.openapi import (CALLBACK_URL, CURSOR, GIVEN_TIME, IDEMPOTENCY_KEY, NULLABLE_STRING,
+                               TIME, error_responses, json_body, json_response, or_null,
+                               query_param, tag_list, text)
 from relay.messages import queries
 from relay.messages.operations import AcceptMessage
 
 STATUSES = ("queued", "sending", "sent", "failed", "expired")
 LIST_PARAMS = ("limit", *queries.LIST_FILTERS)
+MAX_LIMIT = 500
 
 
 class MessagesHandler(BaseHandler):
@@ -46,16 +49,10 @@ class MessagesHandler(BaseHandler):
             value = self.get_query_argument(name, None)
             if value is not None:
                 filters[name] = _list_filter(name, value)
-        limit = _limit(self.get_query_argument("limit", "50"))
+        limit = whole_number("limit", self.get_query_argument("limit", "50"), 1, MAX_LIMIT)
         messages, next_cursor = await self.store.read(
             queries.list_messages, self.store.body_keys, self.client_id, filters, limit)
         self.reply(200, {"success": True, "messages": messages, "next_cursor": next_cursor})
-
-
-def _limit(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 500:
-        raise bad_request("limit", "'limit' must be a whole number from 1 to 500")
-    return int(text)
 
 
 def _list_filter(name: str, value: str):
@@ -64,10 +61,7 @@ def _list_filter(name: str, value: str):
     if name == "channel" and value not in validate.CHANNELS:
         raise bad_request(name, f"'channel' must be one of {', '.join(validate.CHANNELS)}")
     if name in ("since", "until"):
-        try:
-            return parse_iso(value)
-        except ValueError:
-            raise bad_request(name, f"'{name}' must be an ISO-8601 time") from None
+        return time_field(name, value)
     if name == "cursor":
         return queries.decode_cursor(value)
     return value
@@ -106,21 +100,60 @@ MESSAGE = {
                            "error": NULLABLE_STRING}}},
     },
 }
+_NONE = {"type": "null"}
+_PHONE = {"type": "string", "pattern": r"^\+[1-9][0-9]{6,14}$",
+          "description": "a phone number in E.164 (a national one is read in the relay's "
+                         "default region); one the numbering plan has"}
+_TG_NAME = r"@[A-Za-z][A-Za-z0-9_]{3,31}"
+_SINGLE_LINE = {"not": {"pattern": "[\r\n]"}}
+# What each channel needs and takes beyond the fields every message has (relay.messages.validate).
+_CHANNELS = {
+    "sms": {"to": _PHONE, "text": {"maxLength": validate.MAX_SMS_TEXT}},
+    "wa": {"to": _PHONE},
+    "tg": {"to": {"anyOf": [{"type": "string", "pattern": rf"^\s*{_TG_NAME}\s*$"}, _PHONE]}},
+    "email": {"to": {"type": "string", "format": "email", "maxLength": 320},
+              "subject": {**text(validate.MAX_SUBJECT), **_SINGLE_LINE}},
+    "tg_bot": {"to": {"type": "string", "maxLength": 320,
+                      "pattern": rf"^\s*(-?[0-9]{{1,20}}|{_TG_NAME})\s*$"},
+               "bot_token": {"type": "string", "pattern": rf"^{validate.BOT_TOKEN.pattern}$",
+                             "writeOnly": True}},
+    "notify": {"subject": or_null({"type": "string", "maxLength": validate.MAX_SUBJECT,
+                                   **_SINGLE_LINE}),
+               "title": or_null({"type": "string", "maxLength": validate.MAX_SUBJECT})},
+    "pchat": {},
+}
+_REQUIRED = {"sms": ["to"], "wa": ["to"], "tg": ["to"], "email": ["to", "subject"],
+             "tg_bot": ["to", "bot_token"]}
+
+
+def _channel_rules(channel: str) -> dict:
+    given = _CHANNELS[channel]
+    properties = {"channel": {"const": channel}, **given}
+    for name in ("subject", "title", "bot_token"):      # only for the channels that take them
+        properties.setdefault(name, _NONE)
+    return {"properties": properties, "required": _REQUIRED.get(channel, [])}
+
+
 SEND = {
     "type": "object", "additionalProperties": False, "required": ["phone_id", "channel", "text"],
     "properties": {
-        "phone_id": {"type": "string"}, "channel": {"enum": list(validate.CHANNELS)},
-        "to": {"type": "string"}, "text": {"type": "string", "minLength": 1,
-                                           "maxLength": validate.MAX_TEXT},
-        "source": {"type": "string", "maxLength": validate.MAX_SOURCE},
-        "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255},
-        "subject": {"type": "string"}, "title": {"type": "string"},
-        "bot_token": {"type": "string", "writeOnly": True},
-        "tags": {"type": "array", "items": {"type": "string"}, "maxItems": validate.MAX_TAGS},
-        "status_callback_url": {"type": "string", "format": "uri", "maxLength": 2048,
-                                "description": "a callback URL the client registered; "
-                                               "gets the message's status changes"},
+        "phone_id": text(64), "channel": {"enum": list(validate.CHANNELS)},
+        "to": {"type": ["string", "null"], "maxLength": 320,
+               "description": "sms, wa: a phone number; tg: @username or a phone number; email: "
+                              "an address; tg_bot: a chat id or @channel; notify, pchat: a "
+                              "thread name, optional"},
+        "text": text(validate.MAX_TEXT),
+        "source": or_null({"type": "string", "maxLength": validate.MAX_SOURCE}),
+        "idempotency_key": or_null(IDEMPOTENCY_KEY),
+        "subject": or_null({"type": "string", "maxLength": validate.MAX_SUBJECT}),
+        "title": or_null({"type": "string", "maxLength": validate.MAX_SUBJECT}),
+        "bot_token": {"type": ["string", "null"], "writeOnly": True},
+        "tags": tag_list(validate.MAX_TAGS, validate.MAX_TAG),
+        "status_callback_url": or_null({
+            **CALLBACK_URL, "description": "a callback URL the client registered (and left "
+                                           "active); gets the message's status changes"}),
     },
+    "oneOf": [_channel_rules(channel) for channel in validate.CHANNELS],
 }
 ACCEPTED = {
     "type": "object", "required": ["success", "message_id", "status", "idempotency_key"],
@@ -139,7 +172,7 @@ OPENAPI_PATHS = {
         "post": {
             "summary": "Queue a message for delivery",
             "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
+                            "schema": IDEMPOTENCY_KEY}],
             "requestBody": json_body({"$ref": "#/components/schemas/SendMessage"}),
             "responses": {
                 "202": json_response("accepted and durably queued",
@@ -150,14 +183,14 @@ OPENAPI_PATHS = {
         "get": {
             "summary": "List the client's messages, newest first",
             "parameters": [
-                query_param("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
                 query_param("status", {"enum": list(STATUSES)}),
                 query_param("channel", {"enum": list(validate.CHANNELS)}),
                 query_param("phone_id", {"type": "string"}),
                 query_param("source", {"type": "string"}),
-                query_param("since", {"type": "string", "format": "date-time"}),
-                query_param("until", {"type": "string", "format": "date-time"}),
-                query_param("cursor", {"type": "string"}, "next_cursor of the previous page")],
+                query_param("since", GIVEN_TIME),
+                query_param("until", GIVEN_TIME),
+                query_param("cursor", CURSOR, "next_cursor of the previous page")],
             "responses": {
                 "200": json_response("a page of messages", {
                     "type": "object", "required": ["success", "messages", "next_cursor"],

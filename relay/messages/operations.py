@@ -74,8 +74,9 @@ class AcceptMessage(Operation):
         # A message without tags stores NULL, which every reader takes as none: an empty list
         # is the slowest value for DuckDB to append, 1 us of the writer's turn (a third of
         # the row).
+        seq = batch.next_seq()
         batch.add("messages", {
-            "seq": batch.next_seq(), "message_id": entry.message_id, "created_at": now,
+            "seq": seq, "message_id": entry.message_id, "created_at": now,
             "client_id": self.client_id, "key_id": self.key_id, "phone_id": request.phone_id,
             "channel": request.channel, "recipient": request.to, "source": request.source,
             "tags": list(request.tags) or None, "idempotency_key": request.idempotency_key,
@@ -91,7 +92,8 @@ class AcceptMessage(Operation):
             claimed[slot] = entry
             accepted.keyed.append((slot, tuple(entry)))
         accepted.opened.append((entry.message_id, request.phone_id))
-        # The message's content rides along so the phone dispatcher needs no read to deliver.
+        # The message's content rides along so the phone dispatcher needs no read to deliver;
+        # its seq orders it among those its phone's queue reads back from the log.
         # Tags as a tuple: a payload of strings alone leaves the garbage collector's view while
         # it waits in a phone's queue (it is sent as a JSON array all the same).
         batch.publish("message.accepted", {"message_id": entry.message_id,
@@ -99,5 +101,5 @@ class AcceptMessage(Operation):
                                            "channel": request.channel, "to": request.to,
                                            "text": request.text, "subject": request.subject,
                                            "title": request.title, "tags": request.tags,
-                                           "created_at": now})
+                                           "created_at": now, "seq": seq})
         return Accepted(entry.message_id, False)

@@ -3,6 +3,7 @@ import base64
 
 from relay.core.errors import bad_request
 from relay.messages.validate import SERVER_CHANNELS
+from relay.core.numbers import ascii_digits
 from relay.core.timefmt import iso
 from relay.store.bodies import MESSAGE_JOIN, message_body, open_sealed
 
@@ -84,6 +85,9 @@ def message_status(cur, message_id: str) -> str:
     return row[0] or "queued"
 
 
+MAX_SEQ = 2**63 - 1     # a BIGINT: a larger number in a forged cursor cannot be bound
+
+
 def encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
 
@@ -91,11 +95,12 @@ def encode_cursor(seq: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("s"):
-            raise ValueError
-        return int(text[1:])
     except (ValueError, UnicodeDecodeError):
-        raise bad_request("cursor", "'cursor' is not a cursor this relay gave out") from None
+        text = ""
+    seq = ascii_digits(text[1:]) if text.startswith("s") else None
+    if seq is None or seq > MAX_SEQ:
+        raise bad_request("cursor", "'cursor' is not a cursor this relay gave out")
+    return seq
 
 
 # filter name -> SQL condition on the joined row; values are bound as $name.

@@ -3,6 +3,7 @@ websocket /api/v1/device/ws (docs/device-protocol.md)."""
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import time
 
 import tornado.websocket
@@ -19,6 +20,7 @@ from relay.phones.phone_queue import RecordDeviceEvent
 from relay.phones.inbound import RecordInbound
 from relay.messages.status import RecordStatus
 
+log = logging.getLogger("relay.device")
 WS_PATH = "/api/v1/device/ws"
 HEARTBEAT_SECONDS = 30
 MAX_PENDING_FRAMES = 64    # a phone's frames being committed at once; then reading waits
@@ -41,18 +43,14 @@ class PhoneAuth:
     access token), under the same per-address limit on failed attempts as client keys."""
     auth = None
 
-    def prepare(self):
-        super().prepare()
-        self._refuse_repeated_failures()
-
     @contextlib.contextmanager
     def counting_failures(self):
         try:
             yield
         except ApiError as error:
-            if error.status == 401:
-                self.relay.auth_failures.take(self.request.remote_ip)
-            raise
+            if error.status != 401:
+                raise
+            raise self.counted_failure(error) from None
 
 
 class GrantHandler(PhoneAuth, BaseHandler):
@@ -168,6 +166,10 @@ class DeviceSocket(PhoneAuth, BaseHandler, tornado.websocket.WebSocketHandler):
             answer = protocol.error_frame(error, frame)
         except StorageUnavailable as error:
             answer = protocol.error_frame(ApiError(503, "storage_unavailable", str(error)), frame)
+        except Exception:   # a frame nobody foresaw still gets its answer; the socket stays
+            log.exception("answering a %s frame of %s failed", frame["type"], self.phone_id)
+            answer = protocol.error_frame(ApiError(500, "internal_error", "internal error"),
+                                          frame)
         if answer is not None:
             self.send_frame(answer)
 
@@ -218,7 +220,8 @@ def _grant_path(summary: str, field: str) -> dict:
     return {"post": {
         "summary": summary, "security": [],
         "requestBody": json_body({"type": "object", "additionalProperties": False,
-                                  "required": [field], "properties": {field: {"type": "string"}}}),
+                                  "required": [field], "properties": {field: {
+                                      "type": "string", "minLength": 1, "maxLength": 200}}}),
         "responses": {"200": json_response("tokens for the phone",
                                            {"$ref": "#/components/schemas/DeviceGrant"}),
                       **error_responses(400, 401, 415, 429)}}}

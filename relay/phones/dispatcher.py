@@ -1,55 +1,106 @@
-"""Feeds each connected phone its open messages, oldest first, with at most `window` of them
-delivered and not yet finished (sent, failed or expired). Runs on the IOLoop only.
+"""Feeds each connected phone its open messages, oldest first, with at most `max_in_flight` of
+them delivered and not yet finished (sent, failed or expired). Runs on the IOLoop only.
 
 A message delivered on a connection that drops goes back to the head of its phone's queue and
 is delivered again on the next connection; the phone de-duplicates by message_id.
 
+Memory holds a window of each phone's queue: its oldest waiting messages, at most `window` of
+them (plus those put back from a dropped connection), and the count of the rest, which wait in
+the database only. A phone offline for days with 100,000 messages waiting then costs a few
+hundred messages' memory, not all of theirs. When a connected phone's window runs below half,
+the next messages are read back from the log on a reader thread (`read_waiting`), oldest first.
+
+A message is placed by its seq, the order of acceptance: memory holds every open message up to
+`loaded_to`, the database the rest. A read and the bus race: an accepted message may reach the
+IOLoop after a read that already found it (it is then known by `counted_to`), and a message
+may go final while a read that found it open is under way (it is then left out of the read).
+
 Queues hold the messages as published; each one's frame is made when it is sent. A phone that
 is offline then costs a send nothing but its place in the queue (making the frame first was
 1.7 us of the IOLoop's time per message)."""
+import asyncio
 import collections
-import itertools
+import dataclasses
+import logging
+
+from relay.core.errors import StorageUnavailable
+
+log = logging.getLogger("relay.device")
+
+
+@dataclasses.dataclass
+class _Read:
+    """What happens to a phone's queue while a read of it is under way."""
+    finished: set = dataclasses.field(default_factory=set)     # ids gone final meanwhile
+    arrived: list = dataclasses.field(default_factory=list)    # seqs accepted meanwhile
+    again: bool = False                                         # read again once it is back
 
 
 class PhoneQueue:
-    """Messages by id. Their arrival order is kept apart, not paired with each message: a
-    message of strings alone leaves the garbage collector's view while it waits, which keeps
-    full collections short behind a long queue."""
-
     def __init__(self):
         self.waiting: collections.OrderedDict[str, dict] = collections.OrderedDict()
         self.in_flight: dict[str, dict] = {}
-        self.arrival: dict[str, int] = {}
+        self.behind = 0         # open messages after loaded_to: in the database only
+        self.loaded_to = 0      # every open message with a seq up to this one is in memory
+        self.counted_to = 0     # every message accepted up to this seq is in memory or behind
+        self.read: _Read | None = None
 
     def requeue_in_flight(self) -> None:
         if self.in_flight:
             merged = sorted([*self.in_flight.items(), *self.waiting.items()],
-                            key=lambda item: self.arrival[item[0]])
+                            key=lambda item: item[1]["seq"])
             self.waiting = collections.OrderedDict(merged)
             self.in_flight = {}
 
 
 class Dispatcher:
-    def __init__(self, window: int, frame_of):
+    def __init__(self, max_in_flight: int, window: int, frame_of, read_waiting):
+        self.max_in_flight = max_in_flight
         self.window = window
         self._frame_of = frame_of                # message -> the frame sent for it
+        # async (phone_id, after seq, limit) -> (horizon, Waiting | None): relay/store/deliveries
+        self._read_waiting = read_waiting
         self.queues: dict[str, PhoneQueue] = collections.defaultdict(PhoneQueue)
         self._senders: dict = {}                 # phone_id -> send(frame) of its live socket
-        self._order = itertools.count()          # arrival order: accepted order, oldest first
+        self._reads: set[asyncio.Task] = set()
+
+    def load(self, phone_id: str, horizon: int, waiting) -> None:
+        """A phone's window and count as read from the log at start-up."""
+        self._loaded(self.queues[phone_id], horizon, waiting)
 
     def add(self, phone_id: str, message: dict) -> None:
-        queue = self.queues[phone_id]
-        queue.waiting[message["message_id"]] = message
-        queue.arrival[message["message_id"]] = next(self._order)
-        self._pump(phone_id)
+        queue, seq = self.queues[phone_id], message["seq"]
+        if seq <= queue.counted_to:       # a read found it already
+            return
+        queue.counted_to = seq
+        if queue.read is None and not queue.behind and len(queue.waiting) < self.window:
+            queue.waiting[message["message_id"]] = message
+            queue.loaded_to = seq
+            self._pump(phone_id)
+        else:                              # it waits in the database; a read brings it
+            queue.behind += 1
+            if queue.read is not None:
+                queue.read.arrived.append(seq)
 
     def finish(self, phone_id: str, message_id: str) -> None:
         queue = self.queues.get(phone_id)
-        if queue is not None:
-            queue.waiting.pop(message_id, None)
-            queue.arrival.pop(message_id, None)
-            if queue.in_flight.pop(message_id, None) is not None:
-                self._pump(phone_id)
+        if queue is None:
+            return
+        if queue.waiting.pop(message_id, None) is not None:
+            return
+        if queue.in_flight.pop(message_id, None) is not None:
+            self._pump(phone_id)
+        elif queue.read is not None:
+            # Not in memory: in the database, or of a channel the phone does not deliver. An
+            # expiry there is counted by the read after the sweep (refresh).
+            queue.read.finished.add(message_id)
+
+    def refresh(self) -> None:
+        """Reads again the count (and the window) of every queue with messages in the database
+        only, after some of them may have gone final there (the expiry sweep)."""
+        for phone_id, queue in self.queues.items():
+            if queue.behind:
+                self._read(phone_id, queue)
 
     def attach(self, phone_id: str, send) -> None:
         self._senders[phone_id] = send
@@ -64,12 +115,57 @@ class Dispatcher:
     def depth(self, phone_id: str) -> tuple[int, int]:
         """(waiting, in flight) for the phones API."""
         queue = self.queues.get(phone_id)
-        return (len(queue.waiting), len(queue.in_flight)) if queue else (0, 0)
+        return (len(queue.waiting) + queue.behind, len(queue.in_flight)) if queue else (0, 0)
 
     def _pump(self, phone_id: str) -> None:
         send = self._senders.get(phone_id)
+        if send is None:
+            return
         queue = self.queues[phone_id]
-        while send is not None and queue.waiting and len(queue.in_flight) < self.window:
+        while queue.waiting and len(queue.in_flight) < self.max_in_flight:
             message_id, message = queue.waiting.popitem(last=False)
             queue.in_flight[message_id] = message
             send(self._frame_of(message))
+        if queue.behind and queue.read is None and len(queue.waiting) < self.window / 2:
+            self._read(phone_id, queue)
+
+    # -- reading back from the log -------------------------------------------------------------
+    def _read(self, phone_id: str, queue: PhoneQueue) -> None:
+        if queue.read is not None:
+            queue.read.again = True
+            return
+        queue.read = _Read()
+        task = asyncio.ensure_future(self._read_more(phone_id, queue, queue.loaded_to,
+                                                     max(0, self.window - len(queue.waiting))))
+        self._reads.add(task)
+        task.add_done_callback(self._reads.discard)
+
+    async def _read_more(self, phone_id: str, queue: PhoneQueue, after: int, limit: int) -> None:
+        try:
+            horizon, waiting = await self._read_waiting(phone_id, after, limit)
+        except Exception as error:    # the store is closing or failing: the next pump retries
+            queue.read = None
+            log.log(logging.DEBUG if isinstance(error, StorageUnavailable) else logging.WARNING,
+                    "could not read the queue of %s: %s", phone_id, error)
+            return
+        read, queue.read = queue.read, None
+        self._loaded(queue, horizon, waiting, read)
+        if read.again and queue.behind:
+            self._read(phone_id, queue)
+        self._pump(phone_id)
+
+    def _loaded(self, queue: PhoneQueue, horizon: int, waiting, read: _Read | None = None):
+        """Applies a read: the messages it found join the window (oldest first, all after
+        those in memory) and the count is what the read found plus what arrived after it."""
+        messages, count = waiting or ((), 0)
+        finished = read.finished if read is not None else ()
+        for message in messages:
+            if message["message_id"] not in finished:
+                queue.waiting[message["message_id"]] = message
+        if count == len(messages):
+            queue.loaded_to = horizon
+        elif messages:
+            queue.loaded_to = messages[-1]["seq"]
+        queue.counted_to = max(queue.counted_to, horizon)
+        arrived = read.arrived if read is not None else ()
+        queue.behind = count - len(messages) + sum(seq > horizon for seq in arrived)

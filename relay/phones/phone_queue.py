@@ -1,6 +1,8 @@
-"""Reads and writes behind the phone channel: what is still to deliver at start-up, what has
-outlived its time to live, the phones' last presence, and their connection events."""
+"""Reads and writes behind the phone channel: what is still to deliver (at start-up and when
+a phone's window in memory runs low), what has outlived its time to live, the phones' last
+presence, and their connection events."""
 import dataclasses
+import typing
 
 from relay.core.timefmt import utcnow
 from relay.store.bodies import MESSAGE_JOIN, open_sealed
@@ -14,16 +16,59 @@ _OPEN = """
                                   WHERE e.message_id = m.message_id AND e.status IN $terminal)
     ORDER BY m.seq"""
 _CONTENT = ("m.message_id", "m.phone_id", "m.channel", "m.recipient", "b.text", "b.subject",
-            "b.title", "m.tags", "m.created_at", "m.body")
+            "b.title", "m.tags", "m.created_at", "m.seq", "m.body")
+_NAMES = [("to" if c == "m.recipient" else c[2:]) for c in _CONTENT]
+
+# The seqs of each phone's open messages in (after, horizon], oldest first, and their count.
+# A final status is logged after its message, so only events after `after` need a look.
+_WAITING = """
+    SELECT m.phone_id, list(m.seq ORDER BY m.seq)[1:$limit], count(*) FROM messages m
+    WHERE m.seq > $after AND m.seq <= $horizon AND list_contains($channels, m.channel) {phone}
+      AND NOT EXISTS (SELECT 1 FROM message_events e
+                      WHERE e.seq > $after AND e.message_id = m.message_id
+                        AND e.status IN $terminal)
+    GROUP BY m.phone_id"""
 
 
-def open_messages(cur, body_keys) -> list[dict]:
-    """Every message not yet sent, failed or expired, oldest first, with what a deliver frame
-    needs (`to` as the API names it; the body, which retention keeps while a message is open)."""
-    rows = cur.execute(_OPEN.format(columns=", ".join(_CONTENT), join=MESSAGE_JOIN,
-                                    condition=""), {"terminal": list(TERMINAL)}).fetchall()
-    names = [("to" if c == "m.recipient" else c[2:]) for c in _CONTENT]
-    return [open_sealed(body_keys, dict(zip(names, row))) for row in rows]
+def _contents(body_keys, rows) -> list[dict]:
+    return [open_sealed(body_keys, dict(zip(_NAMES, row))) for row in rows]
+
+
+def open_messages(cur, body_keys, channels: list[str]) -> list[dict]:
+    """Every message of these channels not yet sent, failed or expired, oldest first, with
+    what a delivery needs (`to` as the API names it; the body, which retention keeps while a
+    message is open)."""
+    return _contents(body_keys, cur.execute(
+        _OPEN.format(columns=", ".join(_CONTENT), join=MESSAGE_JOIN,
+                     condition="list_contains($channels, m.channel) AND"),
+        {"terminal": list(TERMINAL), "channels": channels}).fetchall())
+
+
+class Waiting(typing.NamedTuple):
+    """A phone's open messages after a point: the oldest few, and how many there are in all."""
+    messages: list[dict]
+    count: int
+
+
+def waiting_messages(cur, body_keys, channels: list[str], limit: int, phone_id=None,
+                     after: int = 0) -> tuple[int, dict[str, Waiting]]:
+    """(horizon, phone_id -> Waiting) for one phone or all: the first `limit` open messages of
+    these channels with a seq in (after, horizon], with their content as open_messages gives
+    it, and their count. horizon is the newest message's seq when the read began; a phone with
+    none is left out."""
+    horizon = cur.execute("SELECT coalesce(max(seq), 0) FROM messages").fetchone()[0]
+    found = cur.execute(_WAITING.format(phone="AND m.phone_id = $phone" if phone_id else ""), {
+        "after": after, "horizon": horizon, "channels": channels, "limit": limit,
+        "terminal": list(TERMINAL), **({"phone": phone_id} if phone_id else {})}).fetchall()
+    seqs = [seq for _, first, _ in found for seq in first]
+    contents: dict[str, list] = {}
+    if seqs:    # the bodies of those alone: the range lets zone maps skip the rest
+        for message in _contents(body_keys, cur.execute(
+                f"SELECT {', '.join(_CONTENT)} FROM messages m {MESSAGE_JOIN} "
+                "WHERE m.seq >= $lo AND m.seq <= $hi AND list_contains($seqs, m.seq) "
+                "ORDER BY m.seq", {"lo": min(seqs), "hi": max(seqs), "seqs": seqs}).fetchall()):
+            contents.setdefault(message["phone_id"], []).append(message)
+    return horizon, {phone: Waiting(contents.get(phone, []), count) for phone, _, count in found}
 
 
 def expired_messages(cur, cutoff) -> list[str]:

@@ -10,9 +10,11 @@ import logging
 
 import tornado.ioloop
 
+from relay.config import ConfigError
 from relay.core.errors import StorageUnavailable
 from relay.core.routing import phone_delivers
 from relay.core.timefmt import iso, utcnow
+from relay.messages.validate import CHANNELS
 from relay.agent import protocol
 from relay.phones import tokens
 from relay.phones.dispatcher import Dispatcher
@@ -42,7 +44,11 @@ class DeviceService:
         self.ttl = dt.timedelta(seconds=settings.message_ttl_seconds)
         self.offline_after = dt.timedelta(seconds=settings.offline_after_seconds)
         self._notices: dict[str, tuple] = {}          # phone_id -> (last seen, its notice)
-        self.dispatcher = Dispatcher(settings.max_in_flight, self._frame)
+        if settings.device_queue_window < 1:
+            raise ConfigError("device_queue_window must be at least 1")
+        self.channels = [c for c in CHANNELS if phone_delivers(c, bool(settings.smtp_host))]
+        self.dispatcher = Dispatcher(settings.max_in_flight, settings.device_queue_window,
+                                     self._frame, self._read_waiting)
         self.sockets: dict = {}                      # phone_id -> its live DeviceSocket
         self.presence: dict[str, Presence] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -59,8 +65,10 @@ class DeviceService:
         store = self.relay.store
         for phone_id, seen in store.read_sync(deliveries.last_presence).items():
             self.presence[phone_id] = Presence(**seen)
-        for message in store.read_sync(deliveries.open_messages, store.body_keys):
-            self._accepted(message)
+        horizon, waiting = store.read_sync(deliveries.waiting_messages, store.body_keys,
+                                           self.channels, self.dispatcher.window)
+        for phone_id, found in waiting.items():
+            self.dispatcher.load(phone_id, horizon, found)
         bus = self.relay.bus
         bus.subscribe("message.accepted", self._accepted)
         bus.subscribe("message.status", self._status)
@@ -87,6 +95,13 @@ class DeviceService:
 
     def _frame(self, message: dict) -> dict:
         return protocol.deliver_frame(message, message["created_at"] + self.ttl)
+
+    async def _read_waiting(self, phone_id: str, after: int, limit: int):
+        """(horizon, Waiting or None) of one phone's queue, for its dispatcher."""
+        store = self.relay.store
+        horizon, waiting = await store.read(deliveries.waiting_messages, store.body_keys,
+                                            self.channels, limit, phone_id, after)
+        return horizon, waiting.get(phone_id)
 
     def _status(self, change: dict) -> None:
         if change["status"] in TERMINAL:
@@ -196,5 +211,8 @@ class DeviceService:
             if expired:
                 await store.write(deliveries.ExpireMessages(
                     expired, self.relay.settings.message_ttl_seconds))
+            # Counts again what waits in the database only: some of it may have expired (or
+            # a read failed, which nothing else retries while no message moves).
+            self.dispatcher.refresh()
         except Exception as error:   # the store is closing or failing; the next sweep retries
             log.warning("message expiry sweep failed: %s", error)

@@ -1,6 +1,10 @@
 """Who may use the portal: the owner's password (in memory, changed through the bus), the
 one-time setup code while no password is set, the sessions (in memory: a restart signs the
-owner out) and the sign-in limit per address. Used on the IOLoop only."""
+owner out) and the sign-in limit per address. Used on the IOLoop only.
+
+A session ends when it is signed out, when a new password is set (every session) and when its
+lifetime is over; what holds it open (the live socket) is told at once, so nothing reaches a
+page whose session ended."""
 import asyncio
 import dataclasses
 import hashlib
@@ -19,10 +23,12 @@ XSRF_HEADER = "X-XSRF-Token"
 CLIENT_HEADER = "X-Relay-Client"
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)
 class Session:
     xsrf: str
     expires_at: float      # time.time()
+    on_end: list = dataclasses.field(default_factory=list)   # called once when it ends
+    ended: bool = False
 
 
 class PortalIdentity:
@@ -60,7 +66,9 @@ class PortalAccess:
     def _password_set(self, payload: dict) -> None:
         self.password_hash = payload["password_hash"]
         self.setup_code = None
-        self._sessions.clear()            # a new password signs every session out
+        ended, self._sessions = self._sessions, {}     # a new password signs every session out
+        for session in ended.values():
+            self._end(session)
 
     # -- signing in ------------------------------------------------------------------------
     def take_attempt(self, address: str) -> None:
@@ -85,12 +93,11 @@ class PortalAccess:
 
     # -- sessions --------------------------------------------------------------------------
     def open_session(self) -> tuple[str, Session]:
-        now = time.time()
-        for digest in [d for d, s in self._sessions.items() if s.expires_at <= now]:
-            del self._sessions[digest]
         token = secrets.token_urlsafe(32)
-        session = self._sessions[_digest(token)] = Session(secrets.token_urlsafe(32),
-                                                           now + self.lifetime)
+        digest = _digest(token)
+        session = self._sessions[digest] = Session(secrets.token_urlsafe(32),
+                                                   time.time() + self.lifetime)
+        asyncio.get_running_loop().call_later(self.lifetime, self._expire, digest, session)
         return token, session
 
     def session_for(self, token: str | None) -> Session | None:
@@ -98,8 +105,28 @@ class PortalAccess:
         return session if session is not None and session.expires_at > time.time() else None
 
     def close_session(self, token: str | None) -> None:
-        if token:
-            self._sessions.pop(_digest(token), None)
+        session = self._sessions.pop(_digest(token), None) if token else None
+        if session is not None:
+            self._end(session)
+
+    def when_ended(self, session: Session, callback) -> None:
+        """Calls back once the session ends; at once if it has already."""
+        if session.ended:
+            callback()
+        else:
+            session.on_end.append(callback)
+
+    def _expire(self, digest: str, session: Session) -> None:
+        if self._sessions.get(digest) is session:
+            del self._sessions[digest]
+            self._end(session)
+
+    @staticmethod
+    def _end(session: Session) -> None:
+        session.ended = True
+        callbacks, session.on_end = session.on_end, []
+        for callback in callbacks:
+            callback()
 
     def check_xsrf(self, session: Session, given: str | None) -> None:
         if not given or not hmac.compare_digest(given.encode(), session.xsrf.encode()):

@@ -1,6 +1,8 @@
 """GET /portal/live: a websocket that pushes committed facts to portal pages (message accepted,
 message status, inbound event) as they happen, so no page polls. Signed-in sessions only; the
-Origin must be this relay (Tornado's check_origin)."""
+Origin must be this relay (Tornado's check_origin). The socket lives as long as its session: the
+relay closes it (code 4401) when the session is signed out, replaced by a new password or
+expires, before it sends anything more."""
 import datetime as dt
 import functools
 import json
@@ -13,6 +15,7 @@ from relay.web.base import finish_with_error
 from relay.portal.access import SESSION_COOKIE
 
 TOPICS = ("message.accepted", "message.status", "inbound")
+SESSION_ENDED = 4401     # the close code when the socket's session ends (an application code)
 
 
 def _jsonable(value):
@@ -45,7 +48,8 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         self.relay = relay
 
     def prepare(self):
-        if self.relay.portal.session_for(self.get_cookie(SESSION_COOKIE)) is None:
+        self.session = self.relay.portal.session_for(self.get_cookie(SESSION_COOKIE))
+        if self.session is None:
             raise tornado.web.HTTPError(401)
 
     def write_error(self, status_code: int, **kwargs):
@@ -54,12 +58,19 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
 
     def open(self):
         self.relay.live.sockets.add(self)
+        self.relay.portal.when_ended(self.session, self._session_ended)
+
+    def _session_ended(self):
+        self.relay.live.sockets.discard(self)      # nothing more is sent, even before the close
+        self.close(SESSION_ENDED, "the portal session ended")
 
     def on_message(self, message):
         """The page has nothing to say; what it sends is ignored."""
 
     def on_close(self):
         self.relay.live.sockets.discard(self)
+        if self._session_ended in self.session.on_end:
+            self.session.on_end.remove(self._session_ended)
 
 
 ROUTES = [(r"/portal/live", LiveSocket)]

@@ -32,6 +32,9 @@ class IndexHandler(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.finish((STATIC / "index.html").read_bytes())
 
+    def write_error(self, status_code: int, **kwargs):
+        finish_with_error(self, status_code, self._reason)
+
 
 class AssetHandler(tornado.web.StaticFileHandler):
     def initialize(self, relay):

@@ -26,7 +26,7 @@ def sealed_bot_token(cur, message_id: str) -> bytes | None:
 def open_sends(cur, body_keys, channels: list[str]) -> list[dict]:
     """The open messages of the given channels, oldest first, each with `attempts` (made so
     far) and `due` (when the next may start: the last retry's next_attempt_at, else now)."""
-    messages = [m for m in open_messages(cur, body_keys) if m["channel"] in channels]
+    messages = open_messages(cur, body_keys, channels)
     if not messages:
         return []
     made = {message_id: (attempts, due) for message_id, attempts, due in cur.execute("""

@@ -7,6 +7,7 @@ import pathlib
 import duckdb
 
 from relay.core.secretbox import SecretBox
+from relay.store import rewrite
 from relay.store.body_keys import BodyKeys
 from relay.store.migrations import current_version, migrate
 from relay.store.readers import Readers
@@ -53,18 +54,24 @@ class Store:
         self._wal = path.with_name(path.name + ".wal")
         self._idle_checkpoint_bytes = (checkpoint_wal_mb * 2**20 * IDLE_CHECKPOINT_SHARE
                                        if checkpoint_wal_mb > 0 else float("inf"))
+        existed = path.exists()
         try:
             self.con = duckdb.connect(str(path))
         except duckdb.IOException as error:
             if "lock" in str(error).lower():
                 raise DatabaseLocked(str(error)) from error
             raise
-        self.migrations_applied = migrate(self.con)
+        # bot tokens, body keys and callback secrets at rest
+        self.secret_box = SecretBox.for_data_dir(data_dir)
+        if existed:
+            rewrite.owe_if_migrating(self.con, path)
+        self.migrations_applied = migrate(self.con, self.secret_box)
+        if rewrite.owed(path):
+            self.con = rewrite.rewrite(self.con, path)
         self.schema_version = current_version(self.con)
-        self.secret_box = SecretBox.for_data_dir(data_dir)    # bot tokens and body keys at rest
         self.body_keys = BodyKeys(self.secret_box)
         self.body_keys.load(self.con)
-        self.state = State(idempotency_window, self.body_keys)
+        self.state = State(idempotency_window, self.body_keys, self.secret_box)
         self.state.load(self.con)
         self.replies = ReplyLinks(reply_window)
         self.replies.load(self.con)

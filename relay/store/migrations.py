@@ -1,10 +1,13 @@
 """Schema migrations: relay/store/sql/NNNN_name.sql, version 1 being the schema itself. At
 start-up each version not yet in schema_migrations is applied, in order, in its own transaction
-with the row that records it, so a crash leaves a version applied or not at all."""
+with the row that records it, so a crash leaves a version applied or not at all.
+A migration's SQL may call the relay's own functions registered for it (sealing with the data
+dir's key)."""
 import importlib.resources
 import re
 
 from relay.core.timefmt import utcnow
+from relay.webhooks import sealed
 
 MIGRATION_FILE = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
@@ -19,27 +22,39 @@ def versions() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def migrate(con) -> list[int]:
+def migrate(con, secret_box) -> list[int]:
     """Brings the database to the newest version; returns the versions applied now."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, "
                 "name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)")
-    done = {version for (version,) in con.execute(
+    done = applied_versions(con)
+    pending = [(v, name, sql) for v, name, sql in versions() if v not in done]
+    if not pending:
+        return []
+    sealed.register_sql_function(con, secret_box)
+    try:
+        return [_apply(con, *migration) for migration in pending]
+    finally:
+        con.remove_function(sealed.SQL_FUNCTION)
+
+
+def _apply(con, version: int, name: str, sql: str) -> int:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(sql)
+        con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return version
+
+
+def applied_versions(con) -> set[int]:
+    if not con.execute("SELECT count(*) FROM duckdb_tables() "
+                       "WHERE table_name = 'schema_migrations'").fetchone()[0]:
+        return set()
+    return {version for (version,) in con.execute(
         "SELECT version FROM schema_migrations").fetchall()}
-    applied = []
-    for version, name, sql in versions():
-        if version in done:
-            continue
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(sql)
-            con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                        [version, name, utcnow()])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        applied.append(version)
-    return applied
 
 
 def current_version(con) -> int:

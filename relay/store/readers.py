@@ -1,6 +1,17 @@
 """Read-only work on a small thread pool, each thread with its own DuckDB cursor."""
 import concurrent.futures
+import contextlib
 import threading
+
+
+@contextlib.contextmanager
+def snapshot(cur):
+    """One read transaction: the statements inside see the same committed state."""
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield cur
+    finally:
+        cur.execute("ROLLBACK")
 
 
 class Readers:

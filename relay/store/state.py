@@ -36,7 +36,7 @@ class IdempotencyEntry(typing.NamedTuple):
 
 
 class State:
-    def __init__(self, idempotency_window: dt.timedelta, body_keys):
+    def __init__(self, idempotency_window: dt.timedelta, body_keys, secret_box):
         self.seq = 0
         self.body_keys = body_keys                     # sealed message bodies' day keys
         self.keys: dict[str, KeyRecord] = {}          # key_id -> record
@@ -52,7 +52,7 @@ class State:
         self.open_messages: dict[str, str] = {}        # message_id -> phone_id, not yet terminal
         self.open_status: dict[str, str] = {}          # message_id -> status, if past queued
         self.inbound_ids: dict[tuple[str, str], str] = {}  # (phone, device event id) -> event_id
-        self.webhooks = WebhookState()                 # callbacks and due deliveries
+        self.webhooks = WebhookState(secret_box)       # callbacks and due deliveries
         self.credentials = Credentials()               # phones' pairing codes and sessions
 
     # -- reads, safe from any thread ------------------------------------------------------

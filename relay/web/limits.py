@@ -1,4 +1,4 @@
-"""Token buckets: per client key for requests, per remote address for failed authentication.
+"""Token buckets: per client key for requests, per client address for failed authentication.
 Used on the IOLoop only, so no locking."""
 import math
 import time
@@ -27,14 +27,6 @@ class TokenBuckets:
             return 0.0
         self._buckets[name] = (tokens, now)
         return (1 - tokens) / self.rate
-
-    def would_wait(self, name: str) -> float:
-        """The wait `take` would ask for, without taking."""
-        if self.rate <= 0 or name not in self._buckets:
-            return 0.0
-        tokens, at = self._buckets[name]
-        tokens = min(self.burst, tokens + (time.monotonic() - at) * self.rate)
-        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
     def _forget_full(self, now: float) -> None:
         full = [n for n, (t, at) in self._buckets.items()

@@ -1,6 +1,7 @@
 """Reads of the deliveries log for the API (reader threads; every value bound). A delivery's
 status is derived from its latest event: pending, delivered, dead or cancelled."""
 from relay.core.timefmt import iso
+from relay.store.readers import snapshot
 from relay.webhooks.payload import TEXT_JOIN, sent_payload
 
 _DELIVERIES = """
@@ -65,10 +66,11 @@ def list_deliveries(cur, client_id: str, filters: dict, limit: int) -> tuple[lis
     """A page of the client's deliveries, newest first, each with its events; and the seq to
     continue below, if there is more."""
     where = " AND ".join(FILTERS[name] for name in filters) or "true"
-    rows = cur.execute(_DELIVERIES.format(where=where),
-                       {"client": client_id, "limit": limit + 1, **filters}).fetchall()
-    page = [dict(zip(_COLUMNS, row)) for row in rows[:limit]]
-    history = _attempts(cur, [d["delivery_id"] for d in page])
+    with snapshot(cur):   # the attempt counts and the attempts listed must agree
+        rows = cur.execute(_DELIVERIES.format(where=where),
+                           {"client": client_id, "limit": limit + 1, **filters}).fetchall()
+        page = [dict(zip(_COLUMNS, row)) for row in rows[:limit]]
+        history = _attempts(cur, [d["delivery_id"] for d in page])
     for delivery in page:
         delivery["payload"] = sent_payload(delivery["type"], delivery["payload"],
                                           delivery.pop("text"))

@@ -6,18 +6,21 @@ POST /api/v1/webchat/callbacks/inbound/deliveries/<delivery_id>/redeliver."""
 import json
 
 from relay.core.errors import bad_request, json_object, not_found
+from relay.core.inbound import EVENT_TYPES, INBOUND_CHANNELS
+from relay.core.numbers import whole_number
 from relay.web.base import BaseHandler
-from relay.web.openapi import (NULLABLE_STRING, TIME, error_responses, json_body, json_response,
-                               query_param)
+from relay.web.openapi import (CALLBACK_URL, CURSOR, NULLABLE_STRING, TIME, error_responses,
+                               json_body, json_response, or_null, query_param, text)
 from relay.messages import queries
 from relay.webhooks.operations import DeleteCallback, RegisterCallback, Redeliver, describe
 from relay.webhooks import delivery_log
-from relay.webhooks.definition import FIELDS, callback_spec
+from relay.webhooks.definition import FIELDS, TOKEN, callback_spec
 from relay.webhooks.urls import check_target
 
 BASE = "/api/v1/webchat/callbacks/inbound"
 DELETE_BY = ("id", "callback_url")
 DELIVERY_PARAMS = ("callback_id", "status", "message_id", "limit", "cursor")
+MAX_DELIVERIES = 200
 
 
 def _single_query(handler, names) -> dict:
@@ -48,7 +51,7 @@ class CallbacksHandler(BaseHandler):
 
     async def delete(self):
         which = _single_query(self, DELETE_BY)
-        if self.request.body:
+        if self.body:
             if which:
                 raise bad_request(None, "name the callback in the body or in the query, not "
                                         "both", "invalid_body")
@@ -98,11 +101,9 @@ def _shown(delivery: dict) -> dict:
 class DeliveriesHandler(BaseHandler):
     async def get(self):
         query = _single_query(self, DELIVERY_PARAMS)
-        limit = query.get("limit", "50")
-        if not limit.isdigit() or not 1 <= int(limit) <= 200:
-            raise bad_request("limit", "'limit' must be a whole number from 1 to 200")
+        limit = whole_number("limit", query.get("limit", "50"), 1, MAX_DELIVERIES)
         page, more = await self.store.read(delivery_log.list_deliveries, self.client_id,
-                                           _delivery_filters(query), int(limit))
+                                           _delivery_filters(query), limit)
         self.reply(200, {"success": True, "deliveries": [_shown(d) for d in page],
                          "next_cursor": queries.encode_cursor(more) if more else None})
 
@@ -122,8 +123,8 @@ ROUTES = [
     (BASE + r"/deliveries/([^/]+)/redeliver", RedeliverHandler),
 ]
 
-_CHANNELS = {"type": "array", "items": {"enum": ["sms", "wa", "tg", "email", "pchat"]}}
-_EVENT_TYPES = {"type": "array", "items": {"enum": ["message", "call", "answered", "missed"]}}
+_CHANNELS = {"type": "array", "items": {"enum": list(INBOUND_CHANNELS)}}
+_EVENT_TYPES = {"type": "array", "items": {"enum": list(EVENT_TYPES)}}
 _SECONDS = {"type": ["integer", "null"], "minimum": 0, "maximum": 7 * 86400}
 CALLBACK = {
     "type": "object",
@@ -139,13 +140,14 @@ CALLBACK = {
 REGISTER = {
     "type": "object", "additionalProperties": False, "required": ["callback_url"],
     "properties": {
-        "callback_url": {"type": "string", "format": "uri", "maxLength": 2048},
-        "channels": {**_CHANNELS, "minItems": 1}, "event_types": _EVENT_TYPES,
-        "source_filter": {"type": "string", "maxLength": 320},
-        "keyword_filter": {"type": "string", "maxLength": 200},
+        "callback_url": CALLBACK_URL,
+        "channels": or_null({**_CHANNELS, "minItems": 1}), "event_types": or_null(_EVENT_TYPES),
+        "source_filter": text(320, nullable=True), "keyword_filter": text(200, nullable=True),
         "min_duration_sec": _SECONDS, "max_duration_sec": _SECONDS,
-        "callback_token": {"type": "string", "writeOnly": True, "maxLength": 512},
-        "active": {"type": "boolean"}},
+        "callback_token": {"type": ["string", "null"], "writeOnly": True,
+                           "pattern": rf"^{TOKEN.pattern}$",
+                           "description": "sent back as Authorization: Bearer <token>"},
+        "active": {"type": "boolean", "default": True}},
 }
 DELIVERY = {
     "type": "object",
@@ -183,7 +185,7 @@ OPENAPI_PATHS = {
                                    "callback": _REF["Callback"],
                                    "secret": {"type": "string", "pattern": "^whsec_"}}})
                    for code, text in (("201", "registered"), ("200", "replaced"))},
-                **error_responses(400, 401, 413, 415, 503)}},
+                **error_responses(400, 401, 409, 413, 415, 503)}},
         "get": {
             "summary": "The client's callbacks (never their token or secret)",
             "responses": {
@@ -215,8 +217,9 @@ OPENAPI_PATHS = {
                 query_param("status", {"enum": list(delivery_log.STATUSES)}),
                 query_param("message_id", {"type": "string"},
                             "the inbound event's or the message's id"),
-                query_param("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
-                query_param("cursor", {"type": "string"}, "next_cursor of the previous page")],
+                query_param("limit", {"type": "integer", "minimum": 1,
+                                      "maximum": MAX_DELIVERIES}),
+                query_param("cursor", CURSOR, "next_cursor of the previous page")],
             "responses": {
                 "200": json_response("a page of deliveries", {
                     "type": "object", "required": ["success", "deliveries", "next_cursor"],

@@ -30,11 +30,14 @@ def describe(callback: Callback) -> dict:
 
 
 def _callback_event(batch: Batch, event: str, callback_id: str, client_id: str,
-                    **columns) -> None:
+                    secrets: tuple = (), **columns) -> None:
+    """secrets: a 'set' event's (secret, callback_token), sealed into its row."""
     row = {"seq": batch.next_seq(), "recorded_at": utcnow(), "event": event,
            "callback_id": callback_id, "client_id": client_id, **columns}
+    if secrets:
+        row["sealed_secrets"] = batch.state.webhooks.seal(callback_id, *secrets)
     batch.add("callback_events", row)
-    batch.after_commit(lambda: batch.state.webhooks.apply_callback_event(row))
+    batch.after_commit(lambda: batch.state.webhooks.apply_callback_event(row, *secrets))
 
 
 @dataclasses.dataclass
@@ -56,7 +59,8 @@ class RegisterCallback(Operation):
         claimed[slot] = callback_id
         secret = signing.new_secret()
         spec = dataclasses.asdict(self.spec)
-        _callback_event(batch, "set", callback_id, self.client_id, secret=secret, **spec)
+        secrets = (secret, spec.pop("callback_token"))
+        _callback_event(batch, "set", callback_id, self.client_id, secrets, **spec)
         return {"id": callback_id, "secret": secret, "created": created}
 
 

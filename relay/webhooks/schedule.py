@@ -4,6 +4,8 @@ import datetime as dt
 import email.utils
 import random
 
+from relay.core.numbers import ascii_digits
+
 RETRY_WINDOW = dt.timedelta(days=3)
 FIRST_RETRY_S = 2.0
 BACKOFF_FACTOR = 5.0
@@ -24,15 +26,14 @@ def retry_after(value: str | None, now: dt.datetime) -> dt.timedelta | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
+    seconds = ascii_digits(value)
+    if seconds is None:
         try:
             when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+            if when.tzinfo is not None:
+                when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        except (TypeError, ValueError, OverflowError):   # past year 9999 with its offset
             return None
-        if when.tzinfo is not None:
-            when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
         seconds = (when - now).total_seconds()
     return dt.timedelta(seconds=min(max(seconds, 1.0), MAX_RETRY_AFTER_S))
 

@@ -1,11 +1,17 @@
 """The webhook part of the in-memory state: callbacks, which open messages have a status
 callback, and the deliveries still to make. Loaded from the log at start-up; changed only by
-the writer thread after a commit (like relay.store.state)."""
+the writer thread after a commit (like relay.store.state). Callbacks' secrets are held here in
+clear, and sealed in the log (relay/webhooks/sealed.py)."""
 import dataclasses
 import datetime as dt
+import logging
 
+from relay.core.secretbox import SecretUnreadable
+from relay.webhooks import sealed
 from relay.webhooks.definition import CallbackSpec
 from relay.webhooks.payload import TEXT_JOIN, sent_payload
+
+log = logging.getLogger("relay.webhooks")
 
 
 @dataclasses.dataclass
@@ -13,7 +19,7 @@ class Callback:
     callback_id: str
     client_id: str
     spec: CallbackSpec
-    secret: str
+    secret: str | None             # None: sealed under another secrets.key (then inactive)
     created_at: dt.datetime
     updated_at: dt.datetime
     deactivated_reason: str | None = None
@@ -31,9 +37,11 @@ class DueDelivery:
 
 
 _SPEC_COLUMNS = ("callback_url", "channels", "event_types", "source_filter", "keyword_filter",
-                 "min_duration_sec", "max_duration_sec", "callback_token", "active")
-CALLBACK_COLUMNS = ("event", "recorded_at", "callback_id", "client_id", "secret",
+                 "min_duration_sec", "max_duration_sec", "active")
+CALLBACK_COLUMNS = ("event", "recorded_at", "callback_id", "client_id", "sealed_secrets",
                     "reason") + _SPEC_COLUMNS
+UNREADABLE = ("its secret does not open with this data dir's secrets.key; register it again "
+              "for a new one")
 
 # Deliveries whose latest event leaves them pending: none yet, a redelivery, or a failed
 # attempt with a next try.
@@ -57,7 +65,8 @@ _DUE = f"""
 
 
 class WebhookState:
-    def __init__(self):
+    def __init__(self, secret_box):
+        self._box = secret_box
         self.callbacks: dict[str, Callback] = {}
         self.by_url: dict[tuple[str, str], str] = {}     # (client, url) -> callback_id
         self.message_callbacks: dict[str, str] = {}      # open message_id -> callback_id
@@ -69,10 +78,14 @@ class WebhookState:
     def active_callbacks(self) -> list[Callback]:
         return [c for c in list(self.callbacks.values()) if c.spec.active]
 
+    def seal(self, callback_id: str, secret: str, callback_token: str | None) -> bytes:
+        return sealed.seal(self._box, callback_id, secret, callback_token)
+
     def load(self, con, open_messages) -> None:
-        for row in con.execute(f"SELECT {', '.join(CALLBACK_COLUMNS)} FROM callback_events "
-                               "ORDER BY seq").fetchall():
-            self.apply_callback_event(dict(zip(CALLBACK_COLUMNS, row)))
+        for values in con.execute(f"SELECT {', '.join(CALLBACK_COLUMNS)} FROM callback_events "
+                                  "ORDER BY seq").fetchall():
+            row = dict(zip(CALLBACK_COLUMNS, values))
+            self.apply_callback_event(row, *self._opened(row))
         for message_id, callback_id in con.execute(
                 "SELECT message_id, callback_id FROM message_callbacks").fetchall():
             if message_id in open_messages:
@@ -82,21 +95,41 @@ class WebhookState:
             self.due[delivery_id] = DueDelivery(delivery_id, callback_id,
                                                 sent_payload(kind, stored, text), *timing)
 
-    def apply_callback_event(self, row: dict) -> None:
+    def _opened(self, row: dict) -> tuple:
+        """(secret, callback_token) of a 'set' row; Nones if they do not open (a replaced
+        secrets.key): that callback is then loaded inactive."""
+        if row["event"] != "set":
+            return None, None
+        try:
+            return sealed.open_sealed(self._box, row["callback_id"], row["sealed_secrets"])
+        except SecretUnreadable:
+            log.warning("callback %s: %s", row["callback_id"], UNREADABLE)
+            return None, None
+
+    def apply_callback_event(self, row: dict, secret: str | None = None,
+                             callback_token: str | None = None) -> None:
+        """row: a callback_events row; a 'set' comes with its secrets in clear."""
         callback_id, event = row["callback_id"], row["event"]
         known = self.callbacks.get(callback_id)
         if event == "set":
             spec = CallbackSpec(**{name: row[name] for name in _SPEC_COLUMNS} | {
                 "channels": tuple(row["channels"] or ()),
-                "event_types": tuple(row["event_types"] or ())})
+                "event_types": tuple(row["event_types"] or ()),
+                "callback_token": callback_token})
             self.callbacks[callback_id] = Callback(
-                callback_id, row["client_id"], spec, row["secret"],
+                callback_id, row["client_id"], spec, secret,
                 known.created_at if known else row["recorded_at"], row["recorded_at"])
             self.by_url[(row["client_id"], spec.callback_url)] = callback_id
+            if secret is None:
+                self._deactivate(self.callbacks[callback_id], UNREADABLE, row["recorded_at"])
         elif event == "deactivated" and known is not None:
-            known.spec = dataclasses.replace(known.spec, active=False)
-            known.deactivated_reason = row["reason"]
-            known.updated_at = row["recorded_at"]
+            self._deactivate(known, row["reason"], row["recorded_at"])
         elif event == "deleted" and known is not None:
             del self.callbacks[callback_id]
             self.by_url.pop((known.client_id, known.spec.callback_url), None)
+
+    @staticmethod
+    def _deactivate(callback: Callback, reason: str, at: dt.datetime) -> None:
+        callback.spec = dataclasses.replace(callback.spec, active=False)
+        callback.deactivated_reason = reason
+        callback.updated_at = at

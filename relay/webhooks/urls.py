@@ -1,5 +1,6 @@
 """Checks of a webhook target URL at registration: its form, and a host written as an address."""
 import ipaddress
+import re
 import socket
 import urllib.parse
 
@@ -7,6 +8,11 @@ from relay.core.errors import ApiError, bad_request
 from relay.webhooks.addresses import Address, AddressPolicy, RefusedAddress
 
 MAX_URL = 2048
+# What RFC 3986 allows in a path, a query and a fragment: '%' only as the start of an escape.
+_PCHAR = r"(?:[-A-Za-z0-9._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"
+PATH = re.compile(rf"(?:{_PCHAR}|/)*")
+QUERY_OR_FRAGMENT = re.compile(rf"(?:{_PCHAR}|[/?])*")
+HOST_NAME = re.compile(r"(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+\.?")
 
 
 def checked_url(value, field: str) -> str:
@@ -28,6 +34,12 @@ def checked_url(value, field: str) -> str:
         raise bad_request(field, f"'{field}' must not contain a user name or password")
     if not parts.hostname:
         raise bad_request(field, f"'{field}' has no host")
+    if not (HOST_NAME.fullmatch(parts.hostname) or literal_address(parts.hostname.strip("[]"))):
+        raise bad_request(field, f"'{field}' has no valid host: a name or an address")
+    if not (PATH.fullmatch(parts.path) and QUERY_OR_FRAGMENT.fullmatch(parts.query)
+            and QUERY_OR_FRAGMENT.fullmatch(parts.fragment)):
+        raise bad_request(field, f"'{field}' is not a valid URL: write other characters, and "
+                                 "'%' itself, as %XX escapes (RFC 3986)")
     return value
 
 

@@ -113,7 +113,8 @@ CREATE TABLE IF NOT EXISTS device_events (
 
 -- Webhooks (docs/webhooks.md). Callbacks clients register: each row sets a callback's whole
 -- definition (event 'set'), deactivates it (the receiver answered 410; `reason` says so) or
--- deletes it. `secret` signs its deliveries (Standard Webhooks, whsec_...).
+-- deletes it. `secret` signs its deliveries (Standard Webhooks, whsec_...). Migration 0007
+-- replaces `secret` and `callback_token` with `sealed_secrets`, the two sealed together.
 CREATE TABLE IF NOT EXISTS callback_events (
     seq              BIGINT NOT NULL,
     recorded_at      TIMESTAMP NOT NULL,

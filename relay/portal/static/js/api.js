@@ -47,9 +47,10 @@ export const live = {
       this.listeners = this.listeners.filter(([view]) => view.isConnected);
       for (const [, wanted, fn] of this.listeners) if (wanted === topic) fn(data);
     };
-    socket.onclose = () => {      // reconnect after a drop while signed in
+    socket.onclose = (event) => {
       this.socket = null;
-      if (session.xsrf) setTimeout(() => this.open(), 2000);
+      if (event.code === 4401) onSignedOut();    // the session ended (sign-out elsewhere, expiry)
+      else if (session.xsrf) setTimeout(() => this.open(), 2000);   // a drop: reconnect
     };
     socket.onopen = () => { document.body.dataset.live = "open"; };
   },
