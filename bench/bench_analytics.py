@@ -104,9 +104,10 @@ FROM addr WHERE k < $book;
 def build(path: pathlib.Path, events: int) -> float:
     started = time.perf_counter()
     con = duckdb.connect(str(path))
+    from relay.core.secretbox import SecretBox
     from relay.store import migrations
     from relay.analytics import replies
-    migrations.migrate(con)       # the current schema: texts in the bodies tables
+    migrations.migrate(con, SecretBox.for_data_dir(path.parent))   # the current schema
     inbound = events * 3 // 4
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     params = {"contacts": CONTACTS, "now": now, "client": CLIENT, "days": DAYS,
