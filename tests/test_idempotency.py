@@ -1,7 +1,7 @@
 """Idempotency keys: one message per key and client, however often and however concurrently."""
 import asyncio
 
-from conftest import sms
+from helpers.relays import sms
 
 
 async def test_repeat_is_a_duplicate_with_current_status(client):

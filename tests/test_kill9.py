@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import RelayProcess, free_port
+from helpers.processes import RelayProcess, free_port
 
 TRIALS = int(os.environ.get("RELAY_KILL_TRIALS", "2"))
 THREADS = 16

@@ -4,7 +4,7 @@ import re
 
 import jsonschema
 
-from conftest import sms
+from helpers.relays import sms
 from relay.routes import FEATURES
 
 
