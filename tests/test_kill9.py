@@ -12,6 +12,8 @@ import pytest
 
 from helpers.processes import RelayProcess, free_port
 
+pytestmark = pytest.mark.slow
+
 TRIALS = int(os.environ.get("RELAY_KILL_TRIALS", "2"))
 THREADS = 16
 

@@ -5,6 +5,7 @@ import contextlib
 import csv
 import io
 
+import pytest
 from playwright.async_api import expect
 
 from helpers.portal_browser import PASSWORD, browser_page, open_page, screenshot, sign_in
@@ -12,6 +13,8 @@ from relay.core.inbound import inbound_event
 from relay.agent.agent import Agent
 from relay.agent.simulator import Simulator
 from relay.phones.inbound import RecordInbound
+
+pytestmark = pytest.mark.slow
 
 
 async def test_sign_in_refuses_a_wrong_password_then_signs_in(relay):

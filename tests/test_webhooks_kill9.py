@@ -5,12 +5,16 @@ import json
 import time
 import urllib.request
 
+import pytest
+
 from helpers.processes import RelayProcess, free_port
 from helpers.relays import make_settings
 from helpers.webhooks import CALLBACKS, LOOPBACK, Receiver
 from relay.app import Relay
 from relay.core.inbound import inbound_event
 from relay.phones.inbound import RecordInbound
+
+pytestmark = pytest.mark.slow
 
 EVENTS = 20
 
