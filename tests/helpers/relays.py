@@ -70,7 +70,7 @@ class RunningRelay:
 
 def make_settings(data_dir, **overrides) -> config.Settings:
     """Default settings, but with the per-key rate limit off: tests send in bursts.
-    tests/test_limits.py covers the limit itself."""
+    tests/test_appliance.py covers the limit itself."""
     return config.load({"data_dir": str(data_dir)}, environ={}).replace(
         **{"rate_limit": 0, **overrides})
 
