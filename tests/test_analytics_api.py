@@ -4,24 +4,15 @@ import asyncio
 import datetime as dt
 
 import pytest
-from conftest import make_settings, sms, start_relay, stop_relay
+from helpers.analytics import QUERY, record
+from helpers.relays import make_settings, relay_with_client, sms, start_relay, stop_relay
 
-from relay.core.inbound import inbound_event
 from relay.core.timefmt import iso, utcnow
 from relay.store.database import limit_resources
-from relay.phones.inbound import RecordInbound
 
-QUERY = "/api/v1/webchat/inbound/query"
 SECTIONS = ("summary", "sent_summary", "sent_by_channel", "sent_by_day", "sent_by_person",
             "sent_by_tag", "sent_events", "email_report", "hourly", "top_contacts", "events",
             "count", "filters")
-
-
-async def record(relay, phone_id="phone_main", **fields):
-    event = {"event_id": f"e{utcnow().timestamp()}", "channel": "sms",
-             "contact": "+12025550143", "occurred_at": iso(utcnow()), **fields}
-    return (await relay.relay.store.write(RecordInbound(phone_id,
-                                                        inbound_event(event, "US")))).event_id
 
 
 async def test_an_empty_relay_answers_zeros_and_empty_lists(client):
@@ -144,9 +135,7 @@ async def test_from_and_to_and_the_time_zone_buckets(relay, client):
 @pytest.fixture
 async def strict(data_dir):
     """A relay with a 1 ms time limit on queries."""
-    running = await start_relay(make_settings(data_dir, query_timeout_ms=1))
-    api = await running.new_client("app")
-    await running.api.admin("phones.add", phone_id="phone_main")
+    running, api = await relay_with_client(data_dir, query_timeout_ms=1)
     yield running, api
     api.close()
     await stop_relay(running)

@@ -4,6 +4,10 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 BENCH = pathlib.Path(__file__).parent.parent / "bench" / "bench_analytics.py"
 
 

@@ -11,7 +11,7 @@ import urllib.parse
 import zoneinfo
 
 import pytest
-from conftest import make_settings, start_relay, stop_relay
+from helpers.relays import relay_with_client, stop_relay
 
 from relay.core.inbound import inbound_event
 from relay.core.timefmt import iso, parse_iso, utcnow
@@ -63,9 +63,7 @@ class Sent:
 @pytest.fixture
 async def unlimited(data_dir):
     """A relay without the per-key rate limit: the build sends a few hundred messages fast."""
-    running = await start_relay(make_settings(data_dir, rate_limit=0))
-    api = await running.new_client("app")
-    await running.api.admin("phones.add", phone_id="phone_main")
+    running, api = await relay_with_client(data_dir, rate_limit=0)
     yield running, api
     api.close()
     await stop_relay(running)

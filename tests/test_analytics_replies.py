@@ -6,8 +6,8 @@ import datetime as dt
 
 import duckdb
 import pytest
-from conftest import Api, make_settings, sms, start_relay, stop_relay
-from test_analytics_api import QUERY, record
+from helpers.analytics import QUERY, record
+from helpers.relays import Api, make_settings, sms, start_relay, stop_relay
 
 from relay.core.timefmt import iso, utcnow
 from relay.store.database import DB_FILE

@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import RelayProcess, free_port, make_settings, sms, start_relay, stop_relay
+from helpers.processes import RelayProcess, free_port
+from helpers.relays import make_settings, sms, start_relay, stop_relay
 
 
 async def test_livez_and_readyz(relay):

@@ -6,7 +6,8 @@ import urllib.request
 
 import duckdb
 
-from conftest import RelayProcess, free_port, sms
+from helpers.processes import RelayProcess, free_port
+from helpers.relays import sms
 
 
 def _send(relay, key, **fields):

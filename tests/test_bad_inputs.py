@@ -5,10 +5,9 @@ import json
 
 import pytest
 
-from conftest import sms
-from portal_http import signed_in_owner
-from test_device_helpers import frame
-from test_device_protocol import phone   # noqa: F401 (the fixture: a paired phone's socket)
+from helpers.relays import sms
+from helpers.portal_http import signed_in_owner
+from helpers.phones import frame
 
 QUERY = "/api/v1/webchat/inbound/query"
 DELIVERIES = "/api/v1/webchat/callbacks/inbound/deliveries"

@@ -13,7 +13,9 @@ import urllib.request
 import duckdb
 import standardwebhooks
 
-from conftest import Api, RelayProcess, free_port, make_settings, start_relay, stop_relay
+from helpers.processes import RelayProcess, free_port
+
+from helpers.relays import Api, make_settings, start_relay, stop_relay
 from relay.app import Relay
 from relay.core import apikeys
 from relay.core.inbound import inbound_event
@@ -22,7 +24,8 @@ from relay.store import migrations
 from relay.store.database import DB_FILE
 from relay.phones.inbound import RecordInbound
 from relay.webhooks import signing
-from webhook_helpers import CALLBACKS, LOOPBACK, Receiver, eventually, inbound
+from helpers.polling import eventually
+from helpers.webhooks import CALLBACKS, LOOPBACK, Receiver, inbound
 
 BEFORE_SEALING = 6      # the last schema version that kept callback secrets in clear
 KEY = apikeys.new_key()

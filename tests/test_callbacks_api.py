@@ -5,9 +5,8 @@ import time
 
 import pytest
 
-from conftest import Api, make_settings, start_relay, stop_relay
-from webhook_helpers import (CALLBACKS, LOOPBACK, Receiver, deliveries, hooks,  # noqa: F401
-                             inbound, register, settled)
+from helpers.relays import Api, make_settings, start_relay, stop_relay
+from helpers.webhooks import CALLBACKS, LOOPBACK, Receiver, deliveries, inbound, register, settled
 
 URL = "https://hooks.example.com/relay"
 

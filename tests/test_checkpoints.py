@@ -4,7 +4,7 @@ database file within a second, and everything sent reads back, also after a rest
 import asyncio
 import time
 
-from conftest import Api, make_settings, sms, start_relay, stop_relay
+from helpers.relays import Api, make_settings, sms, start_relay, stop_relay
 from relay.store.database import DB_FILE
 
 

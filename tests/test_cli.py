@@ -3,7 +3,7 @@ import json
 import signal
 import urllib.request
 
-from conftest import RelayProcess, free_port
+from helpers.processes import RelayProcess, free_port
 
 
 def _post(url, key, body):

@@ -1,23 +1,14 @@
 """`--help` of every command and subcommand of `relay` prints its usage and exits 0."""
-import argparse
 import subprocess
 import sys
 
 import pytest
 
+from helpers.cli import commands
 from relay.cli import build_parser, main
 
 
-def _commands(parser: argparse.ArgumentParser, path=()):
-    """Every command path of the parser, found from its subparsers (not a hand-made list)."""
-    yield path
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                yield from _commands(sub, (*path, name))
-
-
-COMMANDS = list(_commands(build_parser()))
+COMMANDS = [path for path, _ in commands(build_parser())]
 
 
 def test_the_walk_finds_the_commands():

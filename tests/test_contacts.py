@@ -2,7 +2,7 @@
 import urllib.parse
 
 import pytest
-from conftest import make_settings, start_relay, stop_relay
+from helpers.relays import make_settings, start_relay, stop_relay
 
 CONTACTS = "/api/v1/contacts"
 

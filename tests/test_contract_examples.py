@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from api_page import check_shape, page_text, printed_objects
-from conftest import make_settings, start_relay, stop_relay
-from fake_telegram import FakeBotApi
-from test_device_helpers import connect, frame, hang_up, pair
+from helpers.api_page import check_shape, page_text, printed_objects
+from helpers.fake_telegram import FakeBotApi
+from helpers.phones import connect, frame, hang_up, pair
+from helpers.relays import make_settings, start_relay, stop_relay
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"   # the page leaves it as "..."
 SNIPPET_SOURCES = {"curl", "python", "node", "go", "java", "cpp", "csharp"}

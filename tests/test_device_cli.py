@@ -5,8 +5,8 @@ import subprocess
 import sys
 import urllib.request
 
-import process_output
-from conftest import free_port
+from helpers import process_output
+from helpers.processes import free_port
 
 
 def test_phones_add_and_pair_print_json_and_a_qr_code(relay_process):

@@ -4,9 +4,9 @@ import asyncio
 
 import pytest
 
-from conftest import make_settings, sms, start_relay, stop_relay
-from test_device_helpers import (connect, eventually, frame, hang_up, message_status, pair,
-                                 start_agent)
+from helpers.phones import connect, frame, hang_up, message_status, pair, start_agent
+from helpers.polling import eventually
+from helpers.relays import make_settings, sms, start_relay, stop_relay
 
 
 async def _is(client, message_id, status):

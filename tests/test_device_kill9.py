@@ -15,6 +15,9 @@ import duckdb
 import pytest
 
 from relay.agent.journal import Journal
+
+pytestmark = pytest.mark.slow
+
 TRIALS = int(os.environ.get("RELAY_DEVICE_KILL_TRIALS", "1"))
 MESSAGES = 120
 

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from conftest import sms
-from test_device_helpers import closed, eventually, frame, phone, start_agent  # noqa: F401
+from helpers.phones import closed, frame, start_agent
+from helpers.polling import eventually
+from helpers.relays import sms
 
 
 def _send(connection, frame_: dict) -> None:

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from conftest import make_settings, sms, start_relay, stop_relay
-from test_device_helpers import connect, eventually, frame, hang_up, pair, start_agent
+from helpers.relays import make_settings, sms, start_relay, stop_relay
+from helpers.phones import connect, frame, hang_up, pair, start_agent
+from helpers.polling import eventually
 
 WINDOW = 10
 

@@ -4,11 +4,11 @@ import email.utils
 
 import pytest
 
-from conftest import free_port, stop_relay
-from fake_smtp import Inbox, password_check, server_tls, start_smtp
-from fake_telegram import FakeBotApi
-from sending_helpers import (  # noqa: F401 (start_sending: a fixture)
-    final_message, logged_attempts, sending_relay, start_sending)
+from helpers.fake_smtp import Inbox, password_check, server_tls, start_smtp
+from helpers.fake_telegram import FakeBotApi
+from helpers.processes import free_port
+from helpers.relays import stop_relay
+from helpers.sending import final_message, logged_attempts, sending_relay
 
 SENDER = "Relay <relay@example.com>"
 

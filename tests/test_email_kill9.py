@@ -4,10 +4,13 @@ import asyncio
 import time
 
 import duckdb
+import pytest
 
-from conftest import Api
-from fake_smtp import Inbox, start_smtp
-from sending_helpers import final_message
+from helpers.fake_smtp import Inbox, start_smtp
+from helpers.relays import Api
+from helpers.sending import final_message
+
+pytestmark = pytest.mark.slow
 
 
 async def test_killed_during_delivery_retries_after_restart_and_sends_once(relay_process):

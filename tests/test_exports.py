@@ -8,7 +8,8 @@ import json
 import openpyxl
 import pyarrow.parquet as pq
 import pytest
-from conftest import RelayProcess, free_port, sms
+from helpers.processes import RelayProcess, free_port
+from helpers.relays import sms
 
 from relay.core.inbound import inbound_event
 from relay.phones.inbound import RecordInbound

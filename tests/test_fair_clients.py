@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 import tornado.httputil
 
-from conftest import make_settings, sms, start_relay, stop_relay
+from helpers.relays import make_settings, sms, start_relay, stop_relay
 from relay.web.proxies import TrustedProxies
-from test_device_helpers import pairing_code
+from helpers.phones import pairing_code
 
 QUERY = "/api/v1/webchat/inbound/query"
 _ALPHABET = string.ascii_lowercase + string.digits

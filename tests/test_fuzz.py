@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import RelayProcess, free_port
+from helpers.processes import RelayProcess, free_port
 
 EXAMPLES = int(os.environ.get("RELAY_FUZZ_EXAMPLES", "60"))
 SCHEMATHESIS_EXAMPLES = int(os.environ.get("RELAY_FUZZ_EXAMPLES", "10"))

@@ -1,7 +1,7 @@
 """Idempotency keys: one message per key and client, however often and however concurrently."""
 import asyncio
 
-from conftest import sms
+from helpers.relays import sms
 
 
 async def test_repeat_is_a_duplicate_with_current_status(client):
@@ -76,7 +76,7 @@ async def test_keys_are_per_client_and_survive_rotation(relay, client):
 
 
 async def test_keys_survive_a_restart(data_dir):
-    from conftest import make_settings, start_relay, stop_relay
+    from helpers.relays import make_settings, start_relay, stop_relay
     running = await start_relay(make_settings(data_dir))
     created = await running.api.admin("keys.create", name="app")
     await running.api.admin("phones.add", phone_id="phone_main")

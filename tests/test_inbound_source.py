@@ -3,7 +3,7 @@ shows, in its letter case, on every channel (a phone number in E.164, an e-mail 
 its domain in lower case); the other sections count contacts in lower case."""
 import json
 
-from test_device_helpers import connect, frame, hang_up, pair
+from helpers.phones import connect, frame, hang_up, pair
 
 QUERY = "/api/v1/webchat/inbound/query"
 REPORTED = {   # channel: (as the phone reports it, as events[].source shows it)

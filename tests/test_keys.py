@@ -1,7 +1,7 @@
 """Client keys: format, rotation with a grace period, revocation, last use."""
 import asyncio
 
-from conftest import sms
+from helpers.relays import sms
 from relay.core import apikeys
 
 

@@ -10,7 +10,9 @@ import time
 
 import pytest
 
-from conftest import RelayProcess, free_port
+from helpers.processes import RelayProcess, free_port
+
+pytestmark = pytest.mark.slow
 
 TRIALS = int(os.environ.get("RELAY_KILL_TRIALS", "2"))
 THREADS = 16

@@ -1,7 +1,7 @@
 """GET /api/v1/messages: newest first, filters, cursor pagination, bad parameters."""
 import pytest
 
-from conftest import sms
+from helpers.relays import sms
 
 
 async def _send(client, n, **fields):

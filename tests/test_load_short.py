@@ -4,6 +4,10 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 LOAD = pathlib.Path(__file__).resolve().parent.parent / "bench" / "load.py"
 
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import sms
+from helpers.relays import sms
 
 
 async def test_new_message_is_queued_and_readable(client):

@@ -4,7 +4,7 @@ import json
 
 import duckdb
 
-from conftest import make_settings, sms, start_relay, stop_relay
+from helpers.relays import make_settings, sms, start_relay, stop_relay
 from relay.core import apikeys
 from relay.core.timefmt import utcnow
 from relay.admin import backup

@@ -5,6 +5,9 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow
 BENCH = pathlib.Path(__file__).parent.parent / "bench" / "bench_offline_queue.py"
 
 

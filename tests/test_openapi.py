@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import jsonschema
 
-from conftest import sms
+from helpers.relays import sms
 from relay.routes import FEATURES
 
 

@@ -8,11 +8,11 @@ import jwt
 import pytest
 import tornado.httpclient
 
-from conftest import make_settings, start_relay, stop_relay
+from helpers.phones import closed, connect, frame, hang_up, pair, pairing_code, start_agent
+from helpers.polling import eventually
+from helpers.relays import make_settings, start_relay, stop_relay
 from relay.agent import protocol
 from relay.phones import tokens
-from test_device_helpers import (closed, connect, eventually, frame, hang_up, pair,
-                                 pairing_code, start_agent)
 
 
 async def _refused(relay, token, query="") -> tuple[int, dict]:

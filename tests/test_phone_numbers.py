@@ -2,7 +2,7 @@
 an impossible one is refused with a reason true for what was sent; strict checking is opt-in."""
 import pytest
 
-from conftest import make_settings, sms, start_relay, stop_relay
+from helpers.relays import make_settings, sms, start_relay, stop_relay
 
 MESSAGES = "/api/v1/messages"
 

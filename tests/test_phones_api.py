@@ -1,7 +1,8 @@
 """GET /api/v1/phones and /api/v1/phones/<id>: presence, queue depth and in-flight count."""
-from conftest import make_settings, sms, start_relay, stop_relay
+from helpers.phones import connect, frame, hang_up, pair, start_agent
+from helpers.polling import eventually
+from helpers.relays import make_settings, sms, start_relay, stop_relay
 import relay as relay_package
-from test_device_helpers import connect, eventually, frame, hang_up, pair, start_agent
 
 
 async def test_phones_offline_then_online_with_queue_and_in_flight(relay, client):

@@ -10,9 +10,9 @@ import urllib.request
 import tornado.httpclient
 import tornado.websocket
 
-from conftest import make_settings, start_relay, stop_relay
-from portal_helpers import PASSWORD
-from portal_http import Browser, signed_in_owner
+from helpers.portal_browser import PASSWORD
+from helpers.portal_http import Browser, signed_in_owner
+from helpers.relays import make_settings, start_relay, stop_relay
 
 
 async def test_no_session_is_a_401_in_the_error_shape(relay):

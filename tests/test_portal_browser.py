@@ -5,13 +5,16 @@ import contextlib
 import csv
 import io
 
+import pytest
 from playwright.async_api import expect
 
-from portal_helpers import PASSWORD, browser_page, open_page, screenshot, sign_in
+from helpers.portal_browser import PASSWORD, browser_page, open_page, screenshot, sign_in
 from relay.core.inbound import inbound_event
 from relay.agent.agent import Agent
 from relay.agent.simulator import Simulator
 from relay.phones.inbound import RecordInbound
+
+pytestmark = pytest.mark.slow
 
 
 async def test_sign_in_refuses_a_wrong_password_then_signs_in(relay):

@@ -2,10 +2,14 @@
 callback, and its delivery log with attempts and redeliver, against a real receiver."""
 import asyncio
 
+import pytest
 from playwright.async_api import expect
 
-from portal_helpers import browser_page, open_page, screenshot, sign_in
-from webhook_helpers import eventually, hooks, inbound, receiver  # noqa: F401
+from helpers.polling import eventually
+from helpers.portal_browser import browser_page, open_page, screenshot, sign_in
+from helpers.webhooks import inbound
+
+pytestmark = pytest.mark.slow
 
 
 async def test_callbacks_are_managed_and_redelivered_from_the_portal(hooks, receiver):

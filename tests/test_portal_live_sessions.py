@@ -8,9 +8,9 @@ import time
 import tornado.httpclient
 import tornado.websocket
 
-from conftest import sms
-from portal_helpers import PASSWORD
-from portal_http import Browser, signed_in_owner
+from helpers.relays import sms
+from helpers.portal_browser import PASSWORD
+from helpers.portal_http import Browser, signed_in_owner
 
 SESSION_ENDED = 4401
 

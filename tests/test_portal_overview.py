@@ -2,9 +2,9 @@
 counts of today (UTC) and its recent failures."""
 import datetime as dt
 
-from conftest import sms
-from test_analytics_api import record
-from portal_http import signed_in_owner
+from helpers.analytics import record
+from helpers.portal_http import signed_in_owner
+from helpers.relays import sms
 
 from relay.core.timefmt import iso, utcnow
 from relay.portal.access import CLIENT_HEADER

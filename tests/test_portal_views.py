@@ -4,9 +4,12 @@ analytics tables readable in full at a desktop width."""
 import asyncio
 import contextlib
 
+import pytest
 from playwright.async_api import expect
 
-from portal_helpers import browser_page, open_page, screenshot, sign_in
+from helpers.portal_browser import browser_page, open_page, screenshot, sign_in
+
+pytestmark = pytest.mark.slow
 
 # The longest address of the sent_by_person table: an email address has no space to wrap at.
 LONG_ADDRESS = "accounts.payable.department@example-company.com"

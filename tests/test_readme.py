@@ -4,7 +4,6 @@ short. The benchmark commands of docs/performance.md are checked the same way.
 
 `relay` commands are checked against the CLI's own argparse parser (parse_args, not --help, so
 a broken help text elsewhere does not hide a wrong command here)."""
-import argparse
 import contextlib
 import io
 import os
@@ -16,6 +15,7 @@ import sys
 
 import pytest
 
+from helpers.cli import leaf_commands, subcommands
 from relay import cli
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -47,28 +47,16 @@ def _words(command: str) -> list[str]:
     return [w for w in words if w]
 
 
-def _subcommands(parser: argparse.ArgumentParser) -> dict:
-    return next((action.choices for action in parser._actions
-                 if isinstance(action, argparse._SubParsersAction)), {})
-
-
 def _command_path(args: list[str]) -> list[str]:
     """The leading words of args that name a (sub)command."""
     parser, path = cli.build_parser(), []
     for word in args:
-        choices = _subcommands(parser)
+        choices = subcommands(parser)
         if word not in choices:
             break
         path.append(word)
         parser = choices[word]
     return path
-
-
-def _leaf_commands(parser: argparse.ArgumentParser, path=()) -> list[tuple[str, ...]]:
-    choices = _subcommands(parser)
-    if not choices:
-        return [path]
-    return [leaf for name, sub in choices.items() for leaf in _leaf_commands(sub, path + (name,))]
 
 
 def readme_commands() -> list[list[str]]:
@@ -127,7 +115,7 @@ def test_every_relay_command_in_the_readme_parses():
 def test_every_cli_command_is_in_the_readme():
     shown = {tuple(_command_path(args)) for c in readme_commands()
              if (args := _relay_args(c)) is not None}
-    missing = [" ".join(("relay",) + leaf) for leaf in _leaf_commands(cli.build_parser())
+    missing = [" ".join(("relay",) + leaf) for leaf in leaf_commands(cli.build_parser())
                if leaf not in shown]
     assert missing == []
 

@@ -10,15 +10,15 @@ import sys
 
 import pytest
 
-from conftest import make_settings, sms, start_relay, stop_relay
+from helpers.polling import eventually
+from helpers.relays import make_settings, sms, start_relay, stop_relay
+from helpers.webhooks import CALLBACKS, deliveries, inbound, register, settled
 from relay.core.inbound import inbound_event
 from relay.core.timefmt import iso, utcnow
 from relay.phones import inbound as inbound_store
 from relay.messages import operations as message_store
 from relay.phones.inbound import RecordInbound
 from relay.messages.status import RecordStatus
-from webhook_helpers import (CALLBACKS, deliveries, eventually, hooks, inbound,  # noqa: F401
-                             receiver, register, settled)
 
 QUERY = "/api/v1/webchat/inbound/query"
 AGE = dt.timedelta(days=40)

@@ -3,7 +3,7 @@ shows no text, the API reads it back, and a data dir whose secrets.key was repla
 starts and serves, with the old texts read as null."""
 import duckdb
 
-from conftest import Api, make_settings, sms, start_relay, stop_relay
+from helpers.relays import Api, make_settings, sms, start_relay, stop_relay
 from relay.core.secretbox import KEY_FILE
 from relay.store.database import DB_FILE
 

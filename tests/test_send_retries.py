@@ -11,9 +11,8 @@ import urllib.request
 
 import pytest
 
-import process_output
-from conftest import free_port
-from sending_helpers import start_sending  # noqa: F401 (a fixture)
+from helpers import process_output
+from helpers.processes import free_port
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 RETRY_MS = 60_000

@@ -3,8 +3,8 @@ import json
 import re
 import sys
 
-import process_output
-from conftest import free_port
+from helpers import process_output
+from helpers.processes import free_port
 
 
 def test_serve_prints_the_portal_setup_code_on_a_line_of_its_own(tmp_path):

@@ -6,7 +6,7 @@ import pathlib
 import shutil
 import subprocess
 
-import process_output
+from helpers import process_output
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FAKE_PYTHON = """#!/bin/sh

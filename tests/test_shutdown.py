@@ -9,7 +9,7 @@ import time
 
 import duckdb
 
-from conftest import RelayProcess, free_port
+from helpers.processes import RelayProcess, free_port
 from relay.store.database import DB_FILE
 
 CLIENTS = 6

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from conftest import free_port, stop_relay
-from fake_telegram import (BAD_GATEWAY, BLOCKED, CHAT_NOT_FOUND, HANG, UNAUTHORIZED, FakeBotApi,
-                           too_many_requests)
-from sending_helpers import (  # noqa: F401 (start_sending: a fixture)
-    final_message, logged_attempts, sending_relay, start_sending, stored_tokens)
+from helpers.fake_telegram import (BAD_GATEWAY, BLOCKED, CHAT_NOT_FOUND, FakeBotApi, HANG,
+                                   UNAUTHORIZED, too_many_requests)
+from helpers.processes import free_port
+from helpers.relays import stop_relay
+from helpers.sending import final_message, logged_attempts, sending_relay, stored_tokens
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 

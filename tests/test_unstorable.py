@@ -12,11 +12,12 @@ import threading
 import pytest
 import tornado.httpclient
 
-from conftest import Api, RelayProcess, free_port, sms
+from helpers.phones import frame
+from helpers.processes import RelayProcess, free_port
+from helpers.relays import Api, sms
 from relay.core.errors import ApiError, StorageUnavailable
 from relay.analytics.contacts import SetContact
 from relay.store.writer import Operation
-from test_device_helpers import frame, phone  # noqa: F401
 
 CONTACTS = "/api/v1/contacts"
 CALLBACKS = "/api/v1/webchat/callbacks/inbound"

@@ -11,8 +11,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import sms
-from test_device_helpers import frame, phone  # noqa: F401
+from helpers.phones import frame
+from helpers.relays import sms
 
 EXAMPLES = int(os.environ.get("RELAY_FUZZ_EXAMPLES", "60"))
 bounded = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,

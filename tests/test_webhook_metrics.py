@@ -7,7 +7,7 @@ import tornado.httpserver
 import tornado.testing
 import tornado.web
 
-from webhook_helpers import hooks, inbound, register  # noqa: F401
+from helpers.webhooks import inbound, register
 
 COUNTS = ('relay_webhook_attempts_total{outcome="delivered"} 1.0',
           'relay_webhook_attempts_total{outcome="failed"} 1.0')

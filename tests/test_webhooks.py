@@ -5,11 +5,11 @@ import json
 
 import standardwebhooks
 
-from conftest import sms
+from helpers.phones import connect, frame, hang_up, pair, start_agent
+from helpers.polling import eventually
+from helpers.relays import sms
+from helpers.webhooks import CALLBACKS, HANG, deliveries, inbound, register, settled
 from relay.messages.status import RecordStatus
-from test_device_helpers import connect, frame, hang_up, pair, start_agent
-from webhook_helpers import (CALLBACKS, HANG, deliveries, eventually, hooks, inbound,  # noqa: F401
-                             receiver, register, settled)
 
 
 async def test_a_delivery_verifies_with_the_standard_webhooks_package(hooks, receiver):

@@ -5,11 +5,16 @@ import json
 import time
 import urllib.request
 
-from conftest import RelayProcess, free_port, make_settings
+import pytest
+
+from helpers.processes import RelayProcess, free_port
+from helpers.relays import make_settings
+from helpers.webhooks import CALLBACKS, LOOPBACK, Receiver
 from relay.app import Relay
 from relay.core.inbound import inbound_event
 from relay.phones.inbound import RecordInbound
-from webhook_helpers import CALLBACKS, LOOPBACK, Receiver
+
+pytestmark = pytest.mark.slow
 
 EVENTS = 20
 

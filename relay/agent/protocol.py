@@ -18,8 +18,6 @@ CLOSE_REVOKED = 4003           # removed, re-paired or refresh token reused: pai
 PHONE_FRAMES = ("status", "inbound", "heartbeat")
 PHONE_STATUSES = ("sending", "sent", "failed")
 FINAL_STATUSES = ("sent", "failed")
-DELIVER_FIELDS = ("message_id", "channel", "to", "text", "subject", "title", "tags",
-                  "created_at", "expires_at")
 
 
 def encode(frame: dict) -> str:

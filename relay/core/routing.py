@@ -1,7 +1,5 @@
 """Which side delivers a channel: the phone, or the relay itself (server-side senders)."""
 
-PHONE_CHANNELS = ("sms", "wa", "tg", "notify", "pchat")
-
 
 def phone_delivers(channel: str, smtp_configured: bool) -> bool:
     """tg_bot always goes out from the relay; email does when an SMTP server is configured and

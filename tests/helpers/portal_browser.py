@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import async_playwright, expect
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = pathlib.Path(__file__).resolve().parent.parent / "test-artifacts" / "portal"
+ARTIFACTS = pathlib.Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
 PASSWORD = "correct horse battery"
 
 

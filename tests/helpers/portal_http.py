@@ -4,7 +4,7 @@ import json
 
 import tornado.httpclient
 
-from portal_helpers import PASSWORD
+from helpers.portal_browser import PASSWORD
 
 
 class Browser:

@@ -7,7 +7,7 @@ import ssl
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
-from certs import self_signed
+from helpers.certs import self_signed
 
 
 class Inbox:

@@ -1,10 +1,8 @@
-"""Helpers for the phone channel's tests (no tests here): pairing over the real API, raw
-websocket connections, the `phone` fixture, and the reference agent with its simulator running
-in the test's loop."""
+"""Helpers of the phone channel's tests: pairing over the real API, raw websocket connections,
+and the reference agent with its simulator running in the test's loop."""
 import asyncio
 import json
 
-import pytest
 import tornado.httpclient
 import tornado.websocket
 
@@ -35,16 +33,6 @@ async def connect(relay, token: str, query: str = ""):
     return await tornado.websocket.websocket_connect(request)
 
 
-@pytest.fixture
-async def phone(relay, client):
-    """A raw device socket of phone_main, past its hello (import it into the test module)."""
-    connection = await connect(relay, (await pair(relay))["access_token"])
-    await frame(connection, "hello")
-    yield connection
-    if connection.protocol is not None:
-        await hang_up(connection)
-
-
 async def frame(connection, kind: str | None = None, timeout: float = 5) -> dict:
     """The next frame (of the given type, skipping others such as hello)."""
     while True:
@@ -67,17 +55,6 @@ async def closed(connection, timeout: float = 5) -> int:
         pass
     connection.close()      # releases the client's side (Tornado warns otherwise)
     return connection.close_code
-
-
-async def eventually(check, timeout: float = 10, interval: float = 0.02):
-    """Polls an async check until it returns a true value."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(interval)
 
 
 async def message_status(client, message_id: str) -> str:

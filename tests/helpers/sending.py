@@ -3,9 +3,7 @@ message's final status, and reading its logged attempts."""
 import asyncio
 import time
 
-import pytest
-
-from conftest import Api, make_settings, start_relay, stop_relay
+from helpers.relays import Api, add_client_and_phone, make_settings, start_relay
 
 FINAL = ("sent", "failed", "expired")
 
@@ -17,25 +15,7 @@ async def sending_relay(data_dir, key: str | None = None, **overrides):
     running = await start_relay(settings)
     if key is not None:
         return running, Api(running.base_url, key=key)
-    client = await running.new_client("app")
-    await running.api.admin("phones.add", phone_id="phone_main")
-    return running, client
-
-
-@pytest.fixture
-async def start_sending(data_dir):
-    """start(**settings) -> (running, client) as sending_relay gives them; every relay started
-    is stopped after the test."""
-    started = []
-
-    async def start(**overrides):
-        running, client = await sending_relay(data_dir, **overrides)
-        started.append((running, client))
-        return running, client
-    yield start
-    for running, client in started:
-        client.close()
-        await stop_relay(running)
+    return running, await add_client_and_phone(running)
 
 
 async def final_message(client, message_id: str, timeout: float = 15) -> dict:

@@ -12,7 +12,7 @@ import pytest
 # CI places shared/ beside the clone: the page is ../shared/seed/... from the repository root.
 # RELAY_API_PAGE points elsewhere (a worktree that is not beside shared/).
 PAGE = pathlib.Path(os.environ.get("RELAY_API_PAGE") or (
-    pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "seed"
+    pathlib.Path(__file__).resolve().parents[3] / "shared" / "seed"
     / "phone-relay-api.txt"))
 
 

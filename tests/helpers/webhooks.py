@@ -1,6 +1,7 @@
 """Webhook test helpers: a real receiver (an HTTP server on loopback, in its own threads, that
-records what it is sent and answers as each test scripts it), a relay allowed to reach it, and
-inbound events recorded as the phone channel records them."""
+records what it is sent and answers as each test scripts it) and inbound events recorded as the
+phone channel records them. The `hooks` fixture (tests/conftest.py) is a relay allowed to reach
+the receiver."""
 import asyncio
 import collections
 import http.server
@@ -9,9 +10,6 @@ import json
 import threading
 import time
 
-import pytest
-
-from conftest import make_settings, start_relay, stop_relay
 from relay.core.inbound import inbound_event
 from relay.phones.inbound import RecordInbound
 
@@ -79,25 +77,6 @@ class Receiver:
         self.server.server_close()
 
 
-@pytest.fixture
-async def hooks(data_dir):
-    """A relay that may send webhooks to loopback, and a client 'app' of it."""
-    running = await start_relay(make_settings(data_dir, callback_allow_networks=LOOPBACK,
-                                              callback_timeout_seconds=10))
-    running.client = await running.new_client("app")
-    yield running
-    running.client.close()
-    await stop_relay(running)
-
-
-@pytest.fixture
-def receiver(hooks):
-    """Set up after the relay, so closed (its hung answers released) before it."""
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
-
-
 async def register(api, url: str, **fields) -> dict:
     status, body = await api.post(CALLBACKS, {"callback_url": url, **fields})
     assert status in (200, 201), body
@@ -112,13 +91,6 @@ async def inbound(running, phone_id: str = "phone_main", **fields) -> str:
     recorded = await running.relay.store.write(RecordInbound(phone_id,
                                                              inbound_event(data, "US")))
     return recorded.event_id
-
-
-async def eventually(predicate, timeout: float = 10.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 async def deliveries(api, **query) -> list[dict]:
