@@ -4,9 +4,8 @@ delivered and not yet finished (sent, failed or expired). Runs on the IOLoop onl
 A message delivered on a connection that drops goes back to the head of its phone's queue and
 is delivered again on the next connection; the phone de-duplicates by message_id.
 
-Queues hold the messages as published; each one's frame is made when it is sent. A phone that
-is offline then costs a send nothing but its place in the queue (making the frame first was
-1.7 us of the IOLoop's time per message)."""
+Queues hold the messages as published; each one's frame is made when it is sent, so a phone
+that is offline costs a send nothing but its place in the queue."""
 import collections
 import itertools
 
