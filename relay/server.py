@@ -67,9 +67,9 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 def quiet_garbage_collector() -> None:
     """Keeps collector pauses out of request latency. What start-up built (modules, the
     loaded state) is frozen out of every later collection, and the young generation is
-    collected every 20,000 allocations rather than 700: under bench_send.py's load the full
-    collections fell from 6-9 to 1 in 10 s and their pauses from 49 ms to 17 ms, taking p99
-    from 58 ms to 26 ms. (Thawed at shutdown.)"""
+    collected every 20,000 allocations rather than 700, so that under load full collections
+    are rare and short: they set the send path's p99 (docs/performance.md). (Thawed at
+    shutdown.)"""
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 10, 10)
@@ -142,7 +142,7 @@ class Server:
 
 def serve(settings: Settings) -> int:
     # Short GIL switch interval: the writer and reader threads wait on the GIL behind a busy
-    # IOLoop for up to this long at every DuckDB call (5 ms default made commits take 60 ms).
+    # IOLoop for up to this long at every DuckDB call, and a group commit makes several.
     sys.setswitchinterval(0.0005)
     setup_logging(settings.log_level)
 

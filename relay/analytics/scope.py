@@ -23,10 +23,10 @@ TAGS = ("list_concat(coalesce({own}, []), list_filter(coalesce(c.tags, []), "
 # response time (`answered`), the reply being its client's link (relay/analytics/replies.py,
 # derived as the facts were written) if within the window in force. Only the sections that
 # need the response join the links (a hash join on seq); searching each event's next message
-# at query time (an ASOF join) cost more than every section together. `inbound` is computed
+# at query time (an ASOF join) costs more than every section together. `inbound` is computed
 # once (MATERIALIZED) only where that is cheaper than each section scanning the log with its
 # own columns: when it joins the address book (a tag or source filter) or the links
-# (has_response). Measured in bench/bench_analytics.py (docs/analytics.md).
+# (has_response). bench/bench_analytics.py measures it (docs/performance.md).
 # The set stays narrow (what the filters and sections need); `events` fetches the details
 # of its few rows from inbound_events. Tags and names join in only when a filter needs them.
 _INBOUND = """
@@ -49,7 +49,7 @@ RESPONSE = ("CASE WHEN {link}.replied_at <= {event}.occurred_at + $window "
             "THEN round(epoch({link}.replied_at - {event}.occurred_at) / 60.0, 2) END")
 # `responses`, the response times of the filtered events that got a reply, from the links
 # alone when the filters are on columns a link carries (relay/analytics/replies.py): the join of
-# every event with the links cost more than the rest of the summary.
+# every event with the links costs more than the rest of the summary.
 _LINKED = ("SELECT {response} AS response_min FROM reply_links i "
            "WHERE i.client_id = $client AND {conditions}")
 
@@ -67,7 +67,7 @@ NAME = "coalesce(c.name, i.contact_name)"
 # The client's accepted messages. A message's tags (its own, then its recipient's contact's)
 # and contact name join in only when a filter needs them (sent_by_tag merges the contact's
 # tags itself; merging again is harmless). Statuses are read by the sections that show them
-# (sections.py): the status of every sent message, joined back to each, cost more than the
+# (sections.py): the status of every sent message, joined back to each, costs more than the
 # rest of the sent side. Like `inbound`, the set is computed once (MATERIALIZED) only when
 # it joins the address book; else each section reads the log with its own columns.
 _SENT = """

@@ -5,8 +5,8 @@ import threading
 
 class _RandomPool:
     """Bytes from the OS's CSPRNG, read 4 KiB at a time. os.urandom releases the GIL, and on
-    a busy IOLoop every release costs a wait to get it back (measured: 3% of the loop's time
-    went to one request id each); a slice of a buffer under a lock does not."""
+    a busy IOLoop every release costs a wait to get it back, and every request takes an id;
+    a slice of a buffer under a lock does not."""
 
     SIZE = 4096
 
@@ -28,7 +28,7 @@ random_bytes = _RandomPool().take
 
 # Each random byte picks one of the 32 characters of lowercase base32 (256 is a multiple of
 # 32, so each is equally likely): an id in the alphabet and length of base32, made in C;
-# base64.b32encode loops in Python and was a sixth of the writer thread's time.
+# base64.b32encode loops in Python, on the writer thread, for every id.
 _BASE32 = bytes.maketrans(bytes(range(256)), b"abcdefghijklmnopqrstuvwxyz234567" * 8)
 
 

@@ -18,7 +18,7 @@ MAX_LIMIT = 500
 class MessagesHandler(BaseHandler):
     async def post(self):
         body = self.json_body()
-        header_key = validate.idempotency_key(self.optional_header("Idempotency-Key"),
+        header_key = validate.idempotency_key(self.request.headers.get("Idempotency-Key"),
                                               "Idempotency-Key")
         settings = self.relay.settings
         request = validate.message_request(body, header_key, settings.default_region,

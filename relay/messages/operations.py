@@ -72,8 +72,7 @@ class AcceptMessage(Operation):
         now = utcnow()
         entry = IdempotencyEntry(message_id(), fingerprint, now)
         # A message without tags stores NULL, which every reader takes as none: an empty list
-        # is the slowest value for DuckDB to append, 1 us of the writer's turn (a third of
-        # the row).
+        # is the slowest value for DuckDB's Appender, on the writer's turn.
         seq = batch.next_seq()
         batch.add("messages", {
             "seq": seq, "message_id": entry.message_id, "created_at": now,

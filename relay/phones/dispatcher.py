@@ -6,18 +6,17 @@ is delivered again on the next connection; the phone de-duplicates by message_id
 
 Memory holds a window of each phone's queue: its oldest waiting messages, at most `window` of
 them (plus those put back from a dropped connection), and the count of the rest, which wait in
-the database only. A phone offline for days with 100,000 messages waiting then costs a few
-hundred messages' memory, not all of theirs. When a connected phone's window runs below half,
-the next messages are read back from the log on a reader thread (`read_waiting`), oldest first.
+the database only, so a phone offline for days costs a few hundred messages' memory, not all of
+theirs. When a connected phone's window runs below half, the next messages are read back from
+the log on a reader thread (`read_waiting`), oldest first.
 
 A message is placed by its seq, the order of acceptance: memory holds every open message up to
 `loaded_to`, the database the rest. A read and the bus race: an accepted message may reach the
 IOLoop after a read that already found it (it is then known by `counted_to`), and a message
 may go final while a read that found it open is under way (it is then left out of the read).
 
-Queues hold the messages as published; each one's frame is made when it is sent. A phone that
-is offline then costs a send nothing but its place in the queue (making the frame first was
-1.7 us of the IOLoop's time per message)."""
+Queues hold the messages as published; each one's frame is made when it is sent, so a phone
+that is offline costs a send nothing but its place in the queue."""
 import asyncio
 import collections
 import dataclasses

@@ -23,7 +23,6 @@ from relay.phones import phone_queue as deliveries
 from relay.store.state import TERMINAL
 
 log = logging.getLogger("relay.device")
-_ONLINE = {"phone_offline": False}
 
 
 @dataclasses.dataclass
@@ -43,7 +42,6 @@ class DeviceService:
         self.token_lifetime = dt.timedelta(seconds=settings.device_token_seconds)
         self.ttl = dt.timedelta(seconds=settings.message_ttl_seconds)
         self.offline_after = dt.timedelta(seconds=settings.offline_after_seconds)
-        self._notices: dict[str, tuple] = {}          # phone_id -> (last seen, its notice)
         if settings.device_queue_window < 1:
             raise ConfigError("device_queue_window must be at least 1")
         self.channels = [c for c in CHANNELS if phone_delivers(c, bool(settings.smtp_host))]
@@ -179,19 +177,13 @@ class DeviceService:
         return None if presence is None else presence.last_seen
 
     def offline_notice(self, phone_id: str, channel: str) -> dict:
-        """What a 202 adds: whether the message waits for a phone that is offline. The answer
-        only reads it, so one dict serves while the phone's last sighting stays the same (every
-        send to an offline phone made the warning again: 4 us of the IOLoop's time)."""
+        """What a 202 adds: whether the message waits for a phone that is offline."""
         if not (phone_delivers(channel, bool(self.relay.settings.smtp_host))
                 and self.offline(phone_id)):
-            return _ONLINE
-        seen = self._last_seen(phone_id)
-        known = self._notices.get(phone_id)
-        if known is None or known[0] != seen:
-            known = self._notices[phone_id] = (seen, {
-                "phone_offline": True, "warning": f"phone '{phone_id}' is offline (last seen "
-                f"{iso(seen) or 'never'}); the message is queued until it connects"})
-        return known[1]
+            return {"phone_offline": False}
+        return {"phone_offline": True, "warning": f"phone '{phone_id}' is offline (last seen "
+                f"{iso(self._last_seen(phone_id)) or 'never'}); the message is queued until it "
+                "connects"}
 
     def describe(self, phone_id: str) -> dict:
         presence = self.presence.get(phone_id, Presence())

@@ -24,7 +24,7 @@ class OverviewHandler(BaseHandler):
                   "disk_ok": self.relay.disk.ok(), "queue_depth": state.queue_depth(),
                   "phones": [devices.describe(p) for p in sorted(state.phones)],
                   "today": None, "recent_failures": []}
-        if self.optional_header(CLIENT_HEADER):
+        if self.request.headers.get(CLIENT_HEADER):
             answer.update(await self._client_activity())
         self.reply(200, answer)
 

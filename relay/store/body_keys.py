@@ -1,7 +1,7 @@
 """Message bodies sealed in the log row (migration 0006), under one key per UTC day.
 
 A send then writes one table, which keeps its group commit to a single Appender flush (no
-BEGIN and COMMIT, each a wait for the GIL behind a busy IOLoop: README, "Measured"). Retention
+BEGIN and COMMIT, each a wait for the GIL behind a busy IOLoop: docs/performance.md). Retention
 drops a day's bodies by deleting that day's key (crypto-shredding): the log row stays as it
 was written and its body no longer opens, which reads as NULL like a dropped body row.
 
@@ -19,7 +19,6 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from relay.core.ids import random_bytes
-from relay.core.jsontext import quote, string_or_null
 from relay.core.secretbox import SecretUnreadable
 from relay.core.timefmt import utcnow
 
@@ -30,9 +29,7 @@ _EMPTY = (None, None, None)
 
 
 def _plain(text: str, subject: str | None, title: str | None) -> bytes:
-    """The JSON [text, subject, title], put together by hand: json's encoder builds an encoder
-    object per call for a list, 0.8 us of the writer thread's time per message."""
-    return f"[{quote(text)},{string_or_null(subject)},{string_or_null(title)}]".encode()
+    return json.dumps([text, subject, title], ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _context(day: dt.date) -> str:

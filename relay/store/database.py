@@ -18,9 +18,9 @@ from relay.store.writer import Writer
 log = logging.getLogger("relay.store")
 DB_FILE = "relay.duckdb"
 # An idle writer checkpoints once the write-ahead log holds this share of checkpoint_wal_mb
-# (4 MB of the default 64). A checkpoint stalls commits for 100-300 ms whatever the log's size
-# (README, Measured), so it is done when no one waits, and DuckDB's own checkpoint only comes
-# under sustained writes.
+# (4 MB of the default 64). A checkpoint stalls commits whatever the log's size
+# (docs/performance.md), so it is done when no one waits, and DuckDB's own checkpoint only
+# comes under sustained writes.
 IDLE_CHECKPOINT_SHARE = 1 / 16
 
 

@@ -1,23 +1,21 @@
 """The single writer thread: takes operations from a queue and commits them in groups.
 
-Whatever is queued when the previous commit ends becomes the next group (no fixed wait
-window: measured faster here). Each group is one transaction: the rows of each table go in
-through that table's DuckDB Appender, then one COMMIT (one fsync). An operation's future
-resolves only after its group committed; its in-memory effects are applied only then too.
+Whatever is queued when the previous commit ends becomes the next group: no fixed wait window,
+so a lone request is committed at once and a busy moment makes a bigger group. Each group is
+one transaction: the rows of each table go in through that table's DuckDB Appender, then one
+COMMIT (one fsync). An operation's future resolves only after its group committed; its
+in-memory effects are applied only then too.
 
-Why the Appender: every DuckDB call hands the GIL over to and back from the busy IOLoop thread.
-An Appender flush is one call per table, and a group that touches one table needs no BEGIN or
-COMMIT call at all (the flush is its own transaction). Measured with a busy IOLoop thread, a
-30-row group took 3.2 ms this way, 9.2 ms as INSERT ... SELECT from Arrow, and more from pandas
-(bench/bench_send.py measures the whole path).
+Why the Appender: every DuckDB call hands the GIL over to and back from the busy IOLoop thread,
+and a thread waiting for the GIL is woken by every syscall the loop makes and goes back to
+waiting. An Appender flush is one call per table, fewer than INSERT ... SELECT from Arrow or
+pandas, and a group that touches one table needs no BEGIN or COMMIT call at all (the flush is
+its own transaction). bench/bench_send.py measures the whole path (docs/performance.md).
 
 So a send writes one table: its body is sealed in the message's own row
-(relay/store/body_keys.py). Migration 0003 had put bodies in a table of their own; the explicit
-transaction that needed took the group commit under wrk at 64 connections from about 5 to 10 ms
-(BEGIN, the second flush and COMMIT each wait for the GIL behind the IOLoop: a thread waiting
-for it is woken by every syscall the loop makes and goes back to waiting), and the send path
-from 0.51-0.53 of the ceiling to 0.45-0.46 (README). A group that does touch several tables
-(a day's first message with its key, retention, pairing) is one transaction still.
+(relay/store/body_keys.py), and its group needs no explicit transaction, whose BEGIN, second
+flush and COMMIT would each wait for the GIL behind the IOLoop. A group that does touch several
+tables (a day's first message with its key, retention, pairing) is one transaction still.
 
 A group is all-or-nothing only as a way to commit: its operations do not belong together. So
 when one of them cannot be staged or committed (a value the database cannot hold, a bug), the

@@ -19,25 +19,12 @@ HTTP_LABELS = ("route", "method", "status")
 METHODS = frozenset(tornado.web.RequestHandler.SUPPORTED_METHODS)
 
 
-class _Children(dict):
-    """A metric's labelled children by label values, looked up once: .labels() takes about as
-    long as the observation itself, and runs several times a request. The label values are
-    few (routes, methods, channels, statuses), so the map stays small."""
-
-    def __init__(self, metric):
-        super().__init__()
-        self.metric = metric
-
-    def __missing__(self, values: tuple):
-        child = self[values] = self.metric.labels(*values)
-        return child
-
-
 class _PerRequestTallies(Collector):
     """The two metrics every send moves, kept as plain numbers and made into metric families
-    only when scraped. The IOLoop is their one writer and their one reader (the exposition runs
-    there too), so they need none of prometheus_client's locks, nor its loop over the buckets
-    in Python: those cost the send path 1-4% of its rate (bench_send.py, A/B rounds)."""
+    only when scraped (a custom collector). The IOLoop is their one writer and their one reader
+    (the exposition runs there too), so they need none of prometheus_client's locks, nor its
+    label lookup and loop over the buckets in Python, a measurable share of the send path's
+    IOLoop time (docs/performance.md)."""
 
     def __init__(self):
         self.accepted: dict[str, list] = {}      # channel -> [count, created]
@@ -96,13 +83,11 @@ class Metrics:
         phones = prom.Gauge("relay_phones_connected", "phones with a live websocket",
                             registry=registry)
         phones.set_function(lambda: len(relay.online_phones))
-        statuses, inbound, webhooks = (
-            _Children(metric) for metric in (self.statuses, self.inbound, self.webhooks))
         bus = relay.bus
         bus.subscribe("message.accepted", lambda m: self._tallies.count_accepted(m["channel"]))
-        bus.subscribe("message.status", lambda m: statuses[m["status"],].inc())
-        bus.subscribe("inbound", lambda e: inbound[e["channel"], e["event_type"]].inc())
-        bus.subscribe(ATTEMPTED, lambda a: webhooks[a["outcome"],].inc())
+        bus.subscribe("message.status", lambda m: self.statuses.labels(m["status"]).inc())
+        bus.subscribe("inbound", lambda e: self.inbound.labels(e["channel"], e["event_type"]).inc())
+        bus.subscribe(ATTEMPTED, lambda a: self.webhooks.labels(a["outcome"]).inc())
 
     def observe_commit(self, group_size: int, seconds: float, published) -> None:
         """The writer's on_commit hook (writer thread; prometheus_client is thread-safe)."""
