@@ -10,7 +10,7 @@ from relay.store.bus import Bus
 from relay.config import Settings
 from relay.web.diskspace import DiskGuard
 from relay.phones.service import DeviceService
-from relay.routes import FEATURES
+from relay.routes import ROUTES
 from relay.web.base import NotFoundHandler
 from relay.portal.live import LiveHub
 from relay.web.limits import TokenBuckets
@@ -87,7 +87,7 @@ class Relay:
 
 def routes(relay: Relay) -> list:
     args = {"relay": relay}
-    return [(path, handler, args) for feature in FEATURES for path, handler in feature.ROUTES]
+    return [(path, handler, args) for path, handler in ROUTES]
 
 
 def make_app(settings: Settings, relay: Relay | None = None) -> tornado.web.Application:
