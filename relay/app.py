@@ -6,11 +6,13 @@ import secrets
 
 import tornado.web
 
-from relay.store.bus import Bus
 from relay.config import Settings
+from relay.core.secretbox import SecretBox
+from relay.state import State
+from relay.store.bus import Bus
 from relay.web.diskspace import DiskGuard
 from relay.phones.service import DeviceService
-from relay.routes import FEATURES
+from relay.routes import ROUTES
 from relay.web.base import NotFoundHandler
 from relay.portal.live import LiveHub
 from relay.web.limits import TokenBuckets
@@ -20,6 +22,7 @@ from relay.portal.access import PortalAccess
 from relay.web.proxies import TrustedProxies
 from relay.senders.service import start_senders
 from relay.store.database import Store
+from relay.webhooks import sealed
 from relay.webhooks.service import start_webhooks
 
 log = logging.getLogger("relay")
@@ -46,12 +49,16 @@ class Relay:
         self.proxies = TrustedProxies(settings.trusted_proxies)   # who a request is from
         self.bus = Bus()
         self.metrics = None
-        self.store = Store(settings.data_dir, dt.timedelta(days=settings.idempotency_days),
+        # bot tokens, body keys and callback secrets at rest
+        self.secret_box = SecretBox.for_data_dir(settings.data_dir)
+        self.state = State(dt.timedelta(days=settings.idempotency_days),
+                           dt.timedelta(hours=settings.reply_window_hours), self.secret_box)
+        self.store = Store(settings.data_dir, self.secret_box, self.state,
+                           derive=self.state.replies.derive,
+                           sql_functions=[sealed.sql_function(self.secret_box)],
                            readers=settings.reader_threads, on_commit=self._committed,
-                           reply_window=dt.timedelta(hours=settings.reply_window_hours),
                            memory_mb=settings.query_memory_mb, threads=settings.query_threads,
                            checkpoint_wal_mb=settings.checkpoint_wal_mb)
-        self.state = self.store.state
         self.metrics = Metrics(self)
         self.online_phones: set[str] = set()   # phone ids with a live websocket
         self.request_limits = TokenBuckets(settings.rate_limit, settings.rate_burst)
@@ -60,7 +67,6 @@ class Relay:
         self.disk = DiskGuard(settings.data_dir, settings.min_free_disk_mb)
         self.webhooks = start_webhooks(self)    # webhook deliveries (on a loop; else None)
         self.devices = DeviceService(self)      # phone sockets, dispatch, expiry (on a loop)
-        self.secret_box = self.store.secret_box   # bot tokens and message bodies at rest
         self.senders = start_senders(self)      # email and tg_bot delivery (on a loop)
         self.portal = PortalAccess(self)        # the owner's password and portal sessions
         self.live = LiveHub(self.bus)           # committed facts pushed to portal pages
@@ -87,7 +93,7 @@ class Relay:
 
 def routes(relay: Relay) -> list:
     args = {"relay": relay}
-    return [(path, handler, args) for feature in FEATURES for path, handler in feature.ROUTES]
+    return [(path, handler, args) for path, handler in ROUTES]
 
 
 def make_app(settings: Settings, relay: Relay | None = None) -> tornado.web.Application:

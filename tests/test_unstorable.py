@@ -257,7 +257,7 @@ async def test_an_operation_that_cannot_be_stored_fails_alone(relay, client):
         [f"good {n}" for n in range(20)] * 2)
     seqs = await relay.relay.store.read(lambda cur: [s for (s,) in cur.execute(
         "SELECT seq FROM contact_events ORDER BY seq").fetchall()])
-    assert len(set(seqs)) == 40 and seqs[-1] == relay.relay.state.seq
+    assert len(set(seqs)) == 40 and seqs[-1] == relay.relay.store.writer.seq
     status, health = await relay.api.get("/health")
     assert (status, health["database"]) == (200, "writable")
     # The next group commits as usual.

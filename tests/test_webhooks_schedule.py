@@ -9,8 +9,8 @@ import pytest
 
 from relay.webhooks import schedule
 from relay.webhooks.timetable import Timetable
-from relay.webhooks.addresses import AddressPolicy, GuardedResolver, RefusedAddress, \
-    parse_networks
+from relay.core.networks import parse_networks
+from relay.webhooks.addresses import AddressPolicy, GuardedResolver, RefusedAddress
 
 START = dt.datetime(2026, 11, 26, 12, 0, 0)
 

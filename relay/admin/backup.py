@@ -2,7 +2,8 @@
 restores into an empty data dir, and the day-partitioned Parquet archive of the event log.
 
 DuckDB takes no bound parameter for the file path of EXPORT, IMPORT or COPY, so paths are
-quoted into those statements (sql_path); table names come from the catalog, never a user.
+quoted into those statements (relay/store/sqltext.py); table names come from the catalog,
+never a user.
 
 Backups and archives hold what the relay keeps from others (keys, numbers, texts): their folder
 is made readable by its owner only before anything is written into it, and every folder in it
@@ -15,15 +16,12 @@ import duckdb
 
 from relay.core.errors import bad_request
 from relay.store import bodies, body_keys
+from relay.store.sqltext import sql_path
 
 # Files of the data dir a backup carries besides the database: without them paired phones
 # would have to pair again, message texts would not open and pending tg_bot messages could not
 # be sent.
 KEY_FILES = ("device.key", "secrets.key")
-
-
-def sql_path(path: pathlib.Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _private_folder(out) -> pathlib.Path:

@@ -26,7 +26,7 @@ class DropOldBodies(Operation):
     def stage(self, batch):
         before = utcnow() - dt.timedelta(days=self.days)
         open_ids = list(batch.state.open_messages)
-        body_keys = batch.state.body_keys
+        body_keys = batch.body_keys
         days = [day for day in body_keys.days if day < before.date()]
         sealed, kept = _sealed_bodies(batch.con, days, open_ids) if days else (0, [])
         for message_id, created_at, body in kept:

@@ -10,7 +10,7 @@ from relay.core.timefmt import utcnow
 from relay.messages.validate import MessageRequest, differing_field
 from relay.webhooks.operations import stage_message_callback, status_callback_id
 from relay.senders.operations import stage_bot_token
-from relay.store.state import IdempotencyEntry
+from relay.messages.state import IdempotencyEntry
 from relay.store.writer import Operation
 
 
@@ -79,7 +79,7 @@ class AcceptMessage(Operation):
             "client_id": self.client_id, "key_id": self.key_id, "phone_id": request.phone_id,
             "channel": request.channel, "recipient": request.to, "source": request.source,
             "tags": list(request.tags) or None, "idempotency_key": request.idempotency_key,
-            "fingerprint": fingerprint, "body": state.body_keys.seal(
+            "fingerprint": fingerprint, "body": batch.body_keys.seal(
                 batch, entry.message_id, now, request.text, request.subject, request.title)})
         if callback_id is not None:
             stage_message_callback(batch, entry.message_id, callback_id)

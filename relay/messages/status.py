@@ -6,7 +6,7 @@ import datetime as dt
 from relay.core.errors import ApiError
 from relay.core.timefmt import iso, utcnow
 from relay.webhooks.operations import stage_status_delivery
-from relay.store.state import TERMINAL
+from relay.messages.state import TERMINAL
 from relay.store.writer import Operation
 
 RANK = {"queued": 0, "sending": 1, "sent": 2, "failed": 2, "expired": 2}

@@ -6,7 +6,7 @@ import typing
 
 from relay.core.timefmt import utcnow
 from relay.store.bodies import MESSAGE_JOIN, open_sealed
-from relay.store.state import TERMINAL
+from relay.messages.state import TERMINAL
 from relay.messages.status import RecordStatus
 from relay.store.writer import Operation
 

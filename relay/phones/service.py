@@ -20,7 +20,7 @@ from relay.phones import tokens
 from relay.phones.dispatcher import Dispatcher
 from relay.core.loops import call_on_loop
 from relay.phones import phone_queue as deliveries
-from relay.store.state import TERMINAL
+from relay.messages.state import TERMINAL
 
 log = logging.getLogger("relay.device")
 

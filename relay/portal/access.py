@@ -14,6 +14,7 @@ import time
 
 from relay.portal import passwords
 from relay.core.errors import ApiError, bad_request, not_found
+from relay.web.base import WRITE_METHODS
 from relay.web.limits import TokenBuckets, retry_after
 from relay.portal import operations as portal_store
 
@@ -127,6 +128,17 @@ class PortalAccess:
         callbacks, session.on_end = session.on_end, []
         for callback in callbacks:
             callback()
+
+    def authenticate(self, handler) -> PortalIdentity:
+        """A portal request's identity: the owner, signed in to the portal (a client API key
+        does not open it), with the session's XSRF token on writes."""
+        session = self.session_for(handler.get_cookie(SESSION_COOKIE))
+        if session is None:
+            raise handler.counted_failure(ApiError(401, "not_signed_in",
+                                                   "sign in to the portal first"))
+        if handler.request.method in WRITE_METHODS:
+            self.check_xsrf(session, handler.request.headers.get(XSRF_HEADER))
+        return self.identity(handler.request.headers.get(CLIENT_HEADER))
 
     def check_xsrf(self, session: Session, given: str | None) -> None:
         if not given or not hmac.compare_digest(given.encode(), session.xsrf.encode()):

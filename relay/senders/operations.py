@@ -5,7 +5,7 @@ import datetime as dt
 
 from relay.core.timefmt import utcnow
 from relay.phones.phone_queue import open_messages
-from relay.store.state import TERMINAL
+from relay.messages.state import TERMINAL
 from relay.messages.status import RecordStatus
 from relay.store.writer import Operation
 

@@ -20,7 +20,7 @@ from relay.senders.email import EmailSender
 from relay.senders.policy import Outcome, RetryPolicy, permanent, transient
 from relay.senders.telegram import TelegramSender
 from relay.senders import operations as sending
-from relay.store.state import TERMINAL
+from relay.messages.state import TERMINAL
 
 log = logging.getLogger("relay.senders")
 STORE_PAUSE = dt.timedelta(seconds=5)   # after the store failed to log an attempt

@@ -7,6 +7,7 @@ import collections
 import logging
 
 log = logging.getLogger("relay.store.bus")
+ATTEMPTED = "webhook.attempt"  # a webhook try was recorded, with its outcome (metrics)
 
 
 class Bus:

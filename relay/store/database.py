@@ -1,18 +1,18 @@
-"""Opening the database file, applying the schema, and the Store facade the app uses."""
+"""Opening the database file, applying the schema, and the Store facade the app uses.
+
+The Store knows no feature: the app hands it the in-memory state to load at start-up (and to
+give every batch), the hook that derives facts from a group's rows, and the functions a
+migration's SQL may call."""
 import asyncio
-import datetime as dt
 import logging
 import pathlib
 
 import duckdb
 
-from relay.core.secretbox import SecretBox
 from relay.store import rewrite
 from relay.store.body_keys import BodyKeys
 from relay.store.migrations import current_version, migrate
 from relay.store.readers import Readers
-from relay.analytics.replies import ReplyLinks
-from relay.store.state import State
 from relay.store.writer import Writer
 
 log = logging.getLogger("relay.store")
@@ -37,6 +37,16 @@ def limit_resources(con, memory_mb: int, threads: int) -> None:
         con.execute(f"SET threads = {int(threads)}")
 
 
+def last_seq(con) -> int:
+    """The log's last sequence number: every log table has a seq column, and the next seq
+    continues after the largest."""
+    tables = [t for (t,) in con.execute("SELECT DISTINCT table_name FROM duckdb_columns() "
+                                        "WHERE column_name = 'seq'").fetchall()]
+    # fetched whole: the writer appends on this connection, which must hold no open result
+    return con.execute("SELECT greatest(0, " + ", ".join(
+        f"(SELECT coalesce(max(seq), 0) FROM {t})" for t in tables) + ")").fetchall()[0][0]
+
+
 def _table_columns(con) -> dict[str, list[str]]:
     columns: dict[str, list[str]] = {}
     for table, column in con.execute(
@@ -47,9 +57,11 @@ def _table_columns(con) -> dict[str, list[str]]:
 
 
 class Store:
-    def __init__(self, data_dir: pathlib.Path, idempotency_window: dt.timedelta,
-                 readers: int = 4, on_commit=None, reply_window=dt.timedelta(hours=168),
-                 memory_mb: int = 0, threads: int = 0, checkpoint_wal_mb: int = 64):
+    def __init__(self, data_dir: pathlib.Path, secret_box, state, derive=None,
+                 sql_functions=(), readers: int = 4, on_commit=None, memory_mb: int = 0,
+                 threads: int = 0, checkpoint_wal_mb: int = 64):
+        # state: loaded (state.load(con)) once the schema is current, then batch.state;
+        # derive(batch): the writer's hook; sql_functions: what migrations may call.
         path = pathlib.Path(data_dir) / DB_FILE
         self._wal = path.with_name(path.name + ".wal")
         self._idle_checkpoint_bytes = (checkpoint_wal_mb * 2**20 * IDLE_CHECKPOINT_SHARE
@@ -61,25 +73,20 @@ class Store:
             if "lock" in str(error).lower():
                 raise DatabaseLocked(str(error)) from error
             raise
-        # bot tokens, body keys and callback secrets at rest
-        self.secret_box = SecretBox.for_data_dir(data_dir)
         if existed:
             rewrite.owe_if_migrating(self.con, path)
-        self.migrations_applied = migrate(self.con, self.secret_box)
+        self.migrations_applied = migrate(self.con, sql_functions)
         if rewrite.owed(path):
             self.con = rewrite.rewrite(self.con, path)
         self.schema_version = current_version(self.con)
-        self.body_keys = BodyKeys(self.secret_box)
+        self.body_keys = BodyKeys(secret_box)      # sealed message bodies' day keys
         self.body_keys.load(self.con)
-        self.state = State(idempotency_window, self.body_keys, self.secret_box)
-        self.state.load(self.con)
-        self.replies = ReplyLinks(reply_window)
-        self.replies.load(self.con)
+        state.load(self.con)
         limit_resources(self.con, memory_mb, threads)    # for what runs once started
         if checkpoint_wal_mb > 0:
             self.con.execute(f"SET checkpoint_threshold = '{int(checkpoint_wal_mb)}MB'")
-        self.writer = Writer(self.con, self.state, _table_columns(self.con), on_commit,
-                             self.replies.derive, self._checkpoint_when_idle)
+        self.writer = Writer(self.con, state, _table_columns(self.con), last_seq(self.con),
+                             self.body_keys, on_commit, derive, self._checkpoint_when_idle)
         self.readers = Readers(self.con, readers)
         self.writer.start()
 

@@ -1,15 +1,25 @@
 """Schema migrations: relay/store/sql/NNNN_name.sql, version 1 being the schema itself. At
 start-up each version not yet in schema_migrations is applied, in order, in its own transaction
 with the row that records it, so a crash leaves a version applied or not at all.
-A migration's SQL may call the relay's own functions registered for it (sealing with the data
-dir's key)."""
+A migration's SQL may call the relay's own functions, given by the caller (a feature's sealing
+with the data dir's key): the store knows none of them."""
 import importlib.resources
 import re
+import typing
 
 from relay.core.timefmt import utcnow
-from relay.webhooks import sealed
 
 MIGRATION_FILE = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
+
+
+class SqlFunction(typing.NamedTuple):
+    """A Python function a migration's SQL may call, registered only while migrations run. It
+    is given NULLs as they are and may have side effects (fresh nonces), so DuckDB calls it for
+    every row."""
+    name: str
+    function: typing.Callable
+    parameters: list[str]         # DuckDB type names
+    returns: str
 
 
 def versions() -> list[tuple[int, str, str]]:
@@ -22,7 +32,7 @@ def versions() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def migrate(con, secret_box) -> list[int]:
+def migrate(con, functions: typing.Iterable[SqlFunction] = ()) -> list[int]:
     """Brings the database to the newest version; returns the versions applied now."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, "
                 "name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)")
@@ -30,11 +40,15 @@ def migrate(con, secret_box) -> list[int]:
     pending = [(v, name, sql) for v, name, sql in versions() if v not in done]
     if not pending:
         return []
-    sealed.register_sql_function(con, secret_box)
+    functions = list(functions)
+    for name, function, parameters, returns in functions:
+        con.create_function(name, function, parameters, returns, null_handling="special",
+                            side_effects=True)
     try:
         return [_apply(con, *migration) for migration in pending]
     finally:
-        con.remove_function(sealed.SQL_FUNCTION)
+        for name, *_ in functions:
+            con.remove_function(name)
 
 
 def _apply(con, version: int, name: str, sql: str) -> int:

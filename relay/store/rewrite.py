@@ -9,8 +9,8 @@ import pathlib
 
 import duckdb
 
-from relay.admin.backup import sql_path
 from relay.store.migrations import applied_versions
+from relay.store.sqltext import sql_path
 
 REPLACES_SECRETS = (7,)     # migrations whose replaced values the old file still holds
 

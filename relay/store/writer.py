@@ -72,19 +72,20 @@ def _settle(items) -> None:
 class Batch:
     """What one group commit writes, and what it does to memory once committed."""
 
-    def __init__(self, state, con):
-        self.state = state
+    def __init__(self, state, con, seq: int, body_keys):
+        self.state = state          # every feature's in-memory state (relay/state.py)
         self.con = con              # the writer's connection, for what must read while staging
+        self.body_keys = body_keys  # seals a new message's body (relay/store/body_keys.py)
         self.rows: dict[str, list[dict]] = {}
         self.pending: dict = {}            # scratch space operations share within the group
         self._after_commit: list = []
         self.published: list[tuple[str, dict]] = []
         self.deletes: list[Deletion] = []
-        self._seq = state.seq
+        self.seq = seq             # the last seq given out: the log's, then the batch's rows
 
     def next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
+        self.seq += 1
+        return self.seq
 
     def add(self, table: str, row: dict) -> None:
         self.rows.setdefault(table, []).append(row)
@@ -107,7 +108,6 @@ class Batch:
         self.published.append((topic, payload))
 
     def committed(self) -> None:
-        self.state.seq = self._seq
         for fn in self._after_commit:
             fn()
 
@@ -124,13 +124,15 @@ class Operation:
 
 
 class Writer:
-    def __init__(self, con, state, columns: dict[str, list[str]], on_commit=None, derive=None,
-                 on_idle=None):
+    def __init__(self, con, state, columns: dict[str, list[str]], seq: int, body_keys,
+                 on_commit=None, derive=None, on_idle=None):
         # on_commit(group_size, seconds, published) runs on this thread after each commit;
         # derive(batch) adds the facts derived from the group's rows (reply links) to it;
         # on_idle(con) runs when nothing was queued for IDLE_SECONDS (the idle checkpoint).
         self._con = con
         self._state = state
+        self.seq = seq                     # the last committed, readable from any thread
+        self._body_keys = body_keys
         self._columns = columns            # table -> column names, in order
         self._appenders: dict = {}
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -223,7 +225,7 @@ class Writer:
         operation that fails: only it gets an error, and the others are answered as if it
         had never been there. A fresh batch starts from the committed state, so nothing of
         the failed attempt (seq numbers, scratch, after-commit effects) survives it."""
-        batch = Batch(self._state, self._con)
+        batch = Batch(self._state, self._con, self.seq, self._body_keys)
         results = []
         staging = True
         try:
@@ -252,6 +254,7 @@ class Writer:
             half = len(group) // 2
             return self._commit(group[:half]) + self._commit(group[half:])
         self.healthy = True
+        self.seq = batch.seq
         try:   # a failing in-memory effect or subscriber must not undo a durable commit
             batch.committed()
             self._on_commit(len(group), time.perf_counter() - started, batch.published)

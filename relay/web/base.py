@@ -15,7 +15,6 @@ from relay.core.errors import ApiError, StorageUnavailable
 from relay.core.timefmt import utcnow
 from relay.web.body import Body
 from relay.web.limits import retry_after
-from relay.portal.access import CLIENT_HEADER, SESSION_COOKIE, XSRF_HEADER
 
 log = logging.getLogger("relay.http")
 MAX_JSON_BODY = 64 * 1024
@@ -49,7 +48,8 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 @tornado.web.stream_request_body
 class BaseHandler(tornado.web.RequestHandler):
     """Subclasses set `auth`: 'client' (a client API key), 'admin' (the data dir's admin
-    token), 'portal' (the owner's portal session; XSRF token on writes) or None (public)."""
+    token), 'portal' (the owner's portal session, which the relay's PortalAccess checks) or
+    None (public)."""
 
     auth: str | None = "client"
     max_body = MAX_JSON_BODY
@@ -95,7 +95,7 @@ class BaseHandler(tornado.web.RequestHandler):
         elif self.auth == "admin":
             self._check_admin()
         elif self.auth == "portal":
-            self.key = self._portal_identity()
+            self.key = self.relay.portal.authenticate(self)
 
     def data_received(self, chunk: bytes) -> None:
         """A chunk of the body, after prepare. Once the response is sent (a 413 from here),
@@ -152,16 +152,6 @@ class BaseHandler(tornado.web.RequestHandler):
         if not hmac.compare_digest(token.encode(), self.relay.admin_token.encode()):
             raise self._auth_failed("invalid_admin_token", "this endpoint needs the admin "
                                     "token from the data dir")
-
-    def _portal_identity(self):
-        """The owner, signed in to the portal; a client API key does not open it."""
-        portal = self.relay.portal
-        session = portal.session_for(self.get_cookie(SESSION_COOKIE))
-        if session is None:
-            raise self._auth_failed("not_signed_in", "sign in to the portal first")
-        if self.request.method in WRITE_METHODS:
-            portal.check_xsrf(session, self.request.headers.get(XSRF_HEADER))
-        return portal.identity(self.request.headers.get(CLIENT_HEADER))
 
     @property
     def client_id(self) -> str:

@@ -1,9 +1,5 @@
-"""GET /api/v1/openapi.json: the OpenAPI 3.1 document, assembled from each feature module's
-OPENAPI_PATHS so that the description lives beside the handler it describes."""
-import json
-
-import relay
-from relay.web.base import BaseHandler
+"""The pieces of the OpenAPI 3.1 document each feature's handlers module describes its paths with
+(OPENAPI_PATHS, beside the handler they describe); relay/routes.py assembles the document."""
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -105,35 +101,3 @@ COMPONENTS = {
                                          "field": NULLABLE_STRING}}}},
     },
 }
-
-
-def document() -> dict:
-    from relay.routes import FEATURES  # FEATURES includes this module
-    paths = {}
-    for feature in FEATURES:
-        paths.update(getattr(feature, "OPENAPI_PATHS", {}))
-    schemas = dict(COMPONENTS["schemas"])
-    for feature in FEATURES:
-        schemas.update(getattr(feature, "OPENAPI_SCHEMAS", {}))
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Relay API", "version": relay.__version__,
-                 "description": "Send messages through your own phone; see docs/api.md."},
-        "servers": [{"url": "/"}],
-        "security": [{"clientKey": []}],
-        "paths": paths,
-        "components": {**COMPONENTS, "schemas": schemas},
-    }
-
-
-class OpenApiHandler(BaseHandler):
-    auth = None
-
-    def get(self):
-        self.finish(json.dumps(document()))
-
-
-ROUTES = [(r"/api/v1/openapi.json", OpenApiHandler)]
-OPENAPI_PATHS = {"/api/v1/openapi.json": {"get": {
-    "summary": "This document", "security": [],
-    "responses": {"200": json_response("the OpenAPI document", {"type": "object"})}}}}

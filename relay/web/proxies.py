@@ -4,7 +4,7 @@ headers, so they are believed only from the proxies the `trusted_proxies` settin
 import ipaddress
 
 from relay.config import ConfigError
-from relay.webhooks.addresses import parse_networks
+from relay.core.networks import parse_networks
 
 
 def _address(text: str):

@@ -14,17 +14,6 @@ class RefusedAddress(Exception):
     """The target is (or resolves to) an address webhooks must not reach."""
 
 
-def parse_networks(text: str) -> tuple:
-    """'10.0.0.0/8, ::1/128' -> networks; raises ValueError naming the bad entry."""
-    networks = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        try:
-            networks.append(ipaddress.ip_network(part, strict=False))
-        except ValueError:
-            raise ValueError(f"not a network in CIDR form: {part!r}") from None
-    return tuple(networks)
-
-
 def _embedded_ipv4(address: Address) -> Address | None:
     """The IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64), if any."""
     if address.version != 6:

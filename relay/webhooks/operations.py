@@ -6,6 +6,7 @@ import datetime as dt
 from relay.core.errors import ApiError, bad_request, not_found
 from relay.core.ids import random_id
 from relay.core.timefmt import iso, utcnow
+from relay.store.bus import ATTEMPTED
 from relay.store.writer import Batch, Operation
 from relay.webhooks import schedule, signing
 from relay.webhooks.definition import CallbackSpec
@@ -13,7 +14,6 @@ from relay.webhooks.payload import sent_payload, stored_payload
 from relay.webhooks.state import Callback, DueDelivery
 
 QUEUED = "webhook.queued"     # bus topic: a delivery is due at next_at; wakes the service
-ATTEMPTED = "webhook.attempt"  # bus topic: a try was recorded, with its outcome (metrics)
 MAX_CALLBACKS = 100           # per client
 
 

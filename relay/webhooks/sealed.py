@@ -4,6 +4,8 @@ migration 0007), the callback id as context. The database file, backups and arch
 them unreadable; the relay opens them into memory at start-up."""
 import json
 
+from relay.store.migrations import SqlFunction
+
 SQL_FUNCTION = "seal_callback_secrets"   # what migration 0007 seals the clear values with
 
 
@@ -21,7 +23,7 @@ def open_sealed(box, callback_id: str, sealed) -> tuple[str, str | None]:
     return secret, callback_token
 
 
-def register_sql_function(con, box) -> None:
-    con.create_function(SQL_FUNCTION, lambda callback_id, secret, token: seal(
-        box, callback_id, secret, token), ["VARCHAR", "VARCHAR", "VARCHAR"], "BLOB",
-        null_handling="special", side_effects=True)
+def sql_function(box) -> SqlFunction:
+    """Sealing as migration 0007 calls it."""
+    return SqlFunction(SQL_FUNCTION, lambda callback_id, secret, token: seal(
+        box, callback_id, secret, token), ["VARCHAR", "VARCHAR", "VARCHAR"], "BLOB")

@@ -21,7 +21,8 @@ from relay.core.timefmt import utcnow
 from relay.core.loops import call_on_loop, running_loop
 from relay.webhooks.operations import QUEUED, CancelDelivery, RecordAttempt
 from relay.webhooks import schedule, signing
-from relay.webhooks.addresses import AddressPolicy, GuardedResolver, parse_networks
+from relay.core.networks import parse_networks
+from relay.webhooks.addresses import AddressPolicy, GuardedResolver
 from relay.webhooks.timetable import Timetable
 
 log = logging.getLogger("relay.webhooks")

@@ -1,7 +1,7 @@
 """The webhook part of the in-memory state: callbacks, which open messages have a status
 callback, and the deliveries still to make. Loaded from the log at start-up; changed only by
-the writer thread after a commit (like relay.store.state). Callbacks' secrets are held here in
-clear, and sealed in the log (relay/webhooks/sealed.py)."""
+the writer thread after a commit (like every part of relay/state.py). Callbacks' secrets are
+held here in clear, and sealed in the log (relay/webhooks/sealed.py)."""
 import dataclasses
 import datetime as dt
 import logging
