@@ -1,0 +1,54 @@
+"""A message's statuses are named, ordered and read in one place (relay/core/statuses.py): no
+other module lists them or computes a message's current status on its own."""
+import ast
+import pathlib
+
+import pytest
+
+import relay
+from relay.core import statuses
+
+PACKAGE = pathlib.Path(relay.__file__).parent
+HOME = PACKAGE / "core" / "statuses.py"
+# store/state.py reads the open messages at start-up; it moves to messages/ in a parallel
+# change and switches to statuses.CURRENT then.
+NOT_YET = {PACKAGE / "store" / "state.py"}
+
+
+def _modules():
+    return [path for path in sorted(PACKAGE.rglob("*.py")) if path != HOME and path not in NOT_YET]
+
+
+def _status_lists(path: pathlib.Path) -> list[int]:
+    """Lines of the literal tuples, lists, sets and dicts that name two statuses or more."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        items = node.keys if isinstance(node, ast.Dict) else getattr(node, "elts", None)
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict)) and items:
+            names = {item.value for item in items if isinstance(item, ast.Constant)}
+            if len(names & set(statuses.STATUSES)) >= 2:
+                found.append(node.lineno)
+    return found
+
+
+def test_no_other_module_lists_the_statuses():
+    listed = {str(path.relative_to(PACKAGE)): lines for path in _modules()
+              if (lines := _status_lists(path))}
+    assert listed == {}
+
+
+@pytest.mark.parametrize("sql", ["arg_max(status", "'queued'", "IN ('sent'"])
+def test_no_other_module_computes_a_current_status(sql):
+    assert [str(path.relative_to(PACKAGE)) for path in _modules()
+            if sql in path.read_text()] == []
+
+
+def test_status_moves_forward_only():
+    assert statuses.moves_forward("queued", "sending")
+    assert statuses.moves_forward("sending", "failed")
+    assert statuses.moves_forward("queued", "expired")
+    assert not statuses.moves_forward("sending", "sending")
+    assert not statuses.moves_forward("sent", "failed")
+    assert not statuses.moves_forward("sending", "queued")
+    assert set(statuses.PHONE_REPORTS) < set(statuses.STATUSES)
+    assert set(statuses.FINAL) < set(statuses.STATUSES)
