@@ -1,9 +1,13 @@
 """A message's statuses are named, ordered and read in one place (relay/core/statuses.py): no
-other module lists them or computes a message's current status on its own."""
+other module lists them or computes a message's current status on its own, and the portal's
+pages import them from the server."""
 import ast
+import json
 import pathlib
+import re
 
 import pytest
+import tornado.httpclient
 
 import relay
 from relay.core import statuses
@@ -35,6 +39,29 @@ def test_no_other_module_lists_the_statuses():
     listed = {str(path.relative_to(PACKAGE)): lines for path in _modules()
               if (lines := _status_lists(path))}
     assert listed == {}
+
+
+def test_no_page_of_the_portal_lists_the_statuses():
+    named = re.compile("|".join(rf"[\"']?\b{status}\b[\"']?\s*[,:]"
+                                for status in statuses.STATUSES))
+    pages = sorted((PACKAGE / "portal" / "static" / "js").rglob("*.js"))
+    assert pages and [f"{page.relative_to(PACKAGE)}:{number}" for page in pages
+                      for number, line in enumerate(page.read_text().splitlines(), 1)
+                      if len(named.findall(line)) >= 2] == []
+
+
+async def test_the_portal_gets_the_statuses_from_the_server(relay):
+    http = tornado.httpclient.AsyncHTTPClient(force_instance=True)
+    try:
+        module = await http.fetch(relay.base_url + "/static/js/statuses.js")
+    finally:
+        http.close()
+    assert "javascript" in module.headers["Content-Type"]
+    assert "default-src 'self'" in module.headers["Content-Security-Policy"]
+    exported = dict(re.findall(r"export const (\w+) = (.*);", module.body.decode()))
+    assert json.loads(exported["STATUSES"]) == ["queued", "sending", "sent", "failed", "expired"]
+    assert json.loads(exported["RANK"]) == {"queued": 0, "sending": 1, "sent": 2, "failed": 2,
+                                            "expired": 2}
 
 
 @pytest.mark.parametrize("sql", ["arg_max(status", "'queued'", "IN ('sent'"])
