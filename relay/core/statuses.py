@@ -25,7 +25,9 @@ def _sql_list(statuses) -> str:
 # The current status, last error and delivery time of the messages that have status events,
 # one row per message; {where} restricts message_events before grouping (a set of ids, a
 # range of seq that lets DuckDB skip older row groups). A message without a row is queued:
-# read its status as CURRENT_OR_QUEUED.format(status=<the joined column>).
+# read its status as CURRENT_OR_QUEUED.format(status=<the joined column>). A fragment rather
+# than a view: DuckDB does not push a filter on message_id through a view's GROUP BY, so a
+# view would group the whole log to read one page's statuses.
 CURRENT = """
     SELECT message_id, arg_max(status, seq) AS status,
            arg_max(error, seq) FILTER (WHERE error IS NOT NULL) AS last_error,
