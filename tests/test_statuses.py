@@ -77,5 +77,6 @@ def test_status_moves_forward_only():
     assert not statuses.moves_forward("sending", "sending")
     assert not statuses.moves_forward("sent", "failed")
     assert not statuses.moves_forward("sending", "queued")
+    assert list(statuses.RANK) == list(statuses.STATUSES)
     assert set(statuses.PHONE_REPORTS) < set(statuses.STATUSES)
     assert set(statuses.FINAL) < set(statuses.STATUSES)

@@ -187,7 +187,7 @@ class Sections:
             WITH latest AS MATERIALIZED (
                 SELECT * FROM sent ORDER BY created_at DESC, seq DESC LIMIT $limit)
             SELECT list({{'message_id': message_id, 'destination': destination,
-                         'channel': channel, 'status': {CURRENT_OR_QUEUED.format(status="status")},
+                         'channel': channel, 'status': {CURRENT_OR_QUEUED.format(status='status')},
                          'created_at': created_at}} ORDER BY created_at DESC, seq DESC)
             FROM latest LEFT JOIN ({_statuses("latest")}) USING (message_id))""")
         return lambda v: [{**row, "created_at": iso(row["created_at"])} for row in v[name] or []]

@@ -10,7 +10,8 @@ STATUSES = (QUEUED, "sending", "sent", "failed", "expired")
 FINAL = ("sent", "failed", "expired")
 # What a phone may report of a message it delivers; `expired` is the server's alone.
 PHONE_REPORTS = ("sending", "sent", "failed")
-RANK = {status: (2 if status in FINAL else position) for position, status in enumerate(STATUSES)}
+# The final statuses share the last rank: none may follow another.
+RANK = {QUEUED: 0, "sending": 1, **dict.fromkeys(FINAL, 2)}
 
 
 def moves_forward(current: str, new: str) -> bool:
