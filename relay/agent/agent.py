@@ -16,6 +16,7 @@ import tornado.iostream
 import tornado.websocket
 
 import relay
+from relay.core.statuses import FINAL
 from relay.core.timefmt import iso, parse_iso, utcnow
 from relay.agent import protocol
 from relay.agent.journal import Journal
@@ -216,7 +217,7 @@ class Agent:
         if frame.get("for") == "inbound":
             self._outbox.pop(("inbound", frame["event_id"]), None)
             self.journal.inbound_acked(frame["event_id"])
-        elif frame.get("for") == "status" and frame.get("status") in protocol.FINAL_STATUSES:
+        elif frame.get("for") == "status" and frame.get("status") in FINAL:
             self._outbox.pop(("status", frame["message_id"]), None)
 
     # -- delivering ------------------------------------------------------------------------

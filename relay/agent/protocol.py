@@ -5,6 +5,7 @@ import json
 
 from relay.core import jsondecode, storable
 from relay.core.errors import bad_request
+from relay.core.statuses import PHONE_REPORTS
 from relay.core.timefmt import iso, time_field
 
 VERSION = 1
@@ -16,8 +17,6 @@ CLOSE_REPLACED = 4002          # a newer connection of the same phone took over:
 CLOSE_REVOKED = 4003           # removed, re-paired or refresh token reused: pair again
 
 PHONE_FRAMES = ("status", "inbound", "heartbeat")
-PHONE_STATUSES = ("sending", "sent", "failed")
-FINAL_STATUSES = ("sent", "failed")
 
 
 def encode(frame: dict) -> str:
@@ -55,8 +54,8 @@ def status_report(frame: dict) -> tuple[str, str, str | None, dt.datetime | None
         raise bad_request("message_id", "'message_id' is required", "required")
     if not isinstance(message_id, str):
         raise bad_request("message_id", "'message_id' must be a string", "invalid_type")
-    if status not in PHONE_STATUSES:
-        raise bad_request("status", f"'status' must be one of {', '.join(PHONE_STATUSES)}")
+    if status not in PHONE_REPORTS:
+        raise bad_request("status", f"'status' must be one of {', '.join(PHONE_REPORTS)}")
     if error is not None and (not isinstance(error, str) or len(error) > 1000):
         raise bad_request("error", "'error' must be a text of at most 1000 characters")
     if status == "failed" and not error:

@@ -6,6 +6,7 @@ List sections hold at most $limit rows: the answer's `limit` for JSON, the row c
 for exports (to see that it was passed). Ties are broken by name, so answers are reproducible."""
 from relay.analytics import scope
 from relay.core.inbound import CALL_TYPES
+from relay.core.statuses import CURRENT, CURRENT_OR_QUEUED, QUEUED
 from relay.core.timefmt import iso
 from relay.store.bodies import INBOUND_JOIN
 from relay.phones.inbound import event_payload
@@ -27,9 +28,13 @@ _SORTS = {
     "fastest": "response_min ASC NULLS LAST, occurred_at DESC, seq DESC",
     "longest": "duration_sec DESC NULLS LAST, occurred_at DESC, seq DESC",
 }
-# The current status of the messages of {ids} (a set with message_id) that have status events.
-_STATUSES = ("SELECT message_id, arg_max(status, seq) AS status FROM message_events "
-             "WHERE message_id IN (SELECT message_id FROM {ids}) GROUP BY message_id")
+
+
+def _statuses(ids: str) -> str:
+    """The current status of the messages of `ids` (a set with message_id) that have events."""
+    return CURRENT.format(where=f"WHERE message_id IN (SELECT message_id FROM {ids})")
+
+
 _EMAILS = ("SELECT contact AS address, occurred_at AS time FROM inbound WHERE channel = 'email' "
            "UNION ALL SELECT destination, created_at FROM sent WHERE channel = 'email'")
 
@@ -134,13 +139,13 @@ class Sections:
         # Statuses of the messages that have status events; the rest are still queued.
         name = self._column("sent_summary", f"""(SELECT {{
             'sent_total': count(*), 'channels': histogram(channel),
-            'statuses': (SELECT histogram(status) FROM ({_STATUSES.format(ids="sent")}))}}
+            'statuses': (SELECT histogram(status) FROM ({_statuses("sent")}))}}
             FROM sent)""")
 
         def shape(v):
             total, statuses = v[name]["sent_total"], dict(v[name]["statuses"] or {})
             if total > sum(statuses.values()):
-                statuses["queued"] = statuses.get("queued", 0) + total - sum(statuses.values())
+                statuses[QUEUED] = statuses.get(QUEUED, 0) + total - sum(statuses.values())
             return {"sent_total": total, "channels": _sorted(v[name]["channels"]),
                     "statuses": _sorted(statuses)}
         return shape
@@ -182,9 +187,9 @@ class Sections:
             WITH latest AS MATERIALIZED (
                 SELECT * FROM sent ORDER BY created_at DESC, seq DESC LIMIT $limit)
             SELECT list({{'message_id': message_id, 'destination': destination,
-                         'channel': channel, 'status': coalesce(status, 'queued'),
+                         'channel': channel, 'status': {CURRENT_OR_QUEUED.format(status='status')},
                          'created_at': created_at}} ORDER BY created_at DESC, seq DESC)
-            FROM latest LEFT JOIN ({_STATUSES.format(ids="latest")}) USING (message_id))""")
+            FROM latest LEFT JOIN ({_statuses("latest")}) USING (message_id))""")
         return lambda v: [{**row, "created_at": iso(row["created_at"])} for row in v[name] or []]
 
     # -- e-mail, both ways --------------------------------------------------------------

@@ -2,6 +2,7 @@
 from relay.messages import validate
 from relay.core.errors import ApiError, bad_request
 from relay.core.numbers import whole_number
+from relay.core.statuses import QUEUED, STATUSES
 from relay.core.timefmt import time_field
 from relay.web.base import BaseHandler
 from relay.web.openapi import (CALLBACK_URL, CURSOR, GIVEN_TIME, IDEMPOTENCY_KEY, NULLABLE_STRING,
@@ -10,7 +11,6 @@ from relay.web.openapi import (CALLBACK_URL, CURSOR, GIVEN_TIME, IDEMPOTENCY_KEY
 from relay.messages import queries
 from relay.messages.operations import AcceptMessage
 
-STATUSES = ("queued", "sending", "sent", "failed", "expired")
 LIST_PARAMS = ("limit", *queries.LIST_FILTERS)
 MAX_LIMIT = 500
 
@@ -37,7 +37,7 @@ class MessagesHandler(BaseHandler):
             # With sync_delivery_ms, an email or tg_bot delivery that ends in time is answered
             # with its outcome (status sent or failed) instead of queued.
             settled = await self.relay.senders.settled(accepted.message_id, request.channel)
-            self.reply(202, {**answer, "status": "queued", **self.relay.devices.offline_notice(
+            self.reply(202, {**answer, "status": QUEUED, **self.relay.devices.offline_notice(
                 request.phone_id, request.channel), **settled})
 
     async def get(self):

@@ -4,22 +4,16 @@ import base64
 from relay.core.errors import bad_request
 from relay.messages.validate import SERVER_CHANNELS
 from relay.core.numbers import ascii_digits
+from relay.core.statuses import CURRENT, CURRENT_OR_QUEUED, FINAL, QUEUED
 from relay.core.timefmt import iso
 from relay.store.bodies import MESSAGE_JOIN, message_body, open_sealed
-
-# A message's current status is its latest status event (status only moves forward), or
-# 'queued' when it has none yet.
-_CURRENT = """
-    SELECT message_id, arg_max(status, seq) AS status,
-           arg_max(error, seq) FILTER (WHERE error IS NOT NULL) AS last_error,
-           max(delivered_at) AS delivered_at
-    FROM message_events {where} GROUP BY message_id"""
 
 _MESSAGE_COLUMNS = ("m.seq, m.message_id, m.created_at, m.phone_id, m.channel, m.recipient, "
                     "m.source, m.tags, m.idempotency_key, m.body")
 # text, subject and title are the body's (relay/store/bodies.py): NULL once retention dropped it.
 _COLUMNS = (_MESSAGE_COLUMNS + ", b.text, b.subject, b.title"
-            ", coalesce(s.status, 'queued') AS status, s.last_error, s.delivered_at")
+            f", {CURRENT_OR_QUEUED.format(status='s.status')} AS status"
+            ", s.last_error, s.delivered_at")
 _NAMES = ("seq", "message_id", "created_at", "phone_id", "channel", "to", "source", "tags",
           "idempotency_key", "body", "text", "subject", "title", "status", "last_error",
           "delivered_at")
@@ -40,7 +34,7 @@ def _with_attempts(cur, messages: list[dict]) -> list[dict]:
     and when the next attempt is due (none while one is under way): the attempts log has both
     from the moment an attempt ends, well before any status change."""
     open_ids = [m["message_id"] for m in messages
-                if m["channel"] in SERVER_CHANNELS and m["status"] in ("queued", "sending")]
+                if m["channel"] in SERVER_CHANNELS and m["status"] not in FINAL]
     if not open_ids:
         return messages
     latest = {message_id: (error, next_at if event == "ended" else None)
@@ -71,18 +65,18 @@ def get_message(cur, body_keys, client_id: str, message_id: str) -> dict | None:
                          [row[0], message_id]).fetchall()
     errors = [error for _, _, error, _ in events if error is not None]
     delivered = [at for *_, at in events if at is not None]
-    message = _message((*row[:-1], None, *body, events[-1][0] if events else "queued",
+    message = _message((*row[:-1], None, *body, events[-1][0] if events else QUEUED,
                         errors[-1] if errors else None, max(delivered) if delivered else None),
                        body_keys)
-    message["history"] = [{"status": "queued", "at": message["created_at"], "error": None}] + [
+    message["history"] = [{"status": QUEUED, "at": message["created_at"], "error": None}] + [
         {"status": status, "at": iso(at), "error": error} for status, at, error, _ in events]
     return _with_attempts(cur, [message])[0]
 
 
 def message_status(cur, message_id: str) -> str:
-    row = cur.execute("SELECT arg_max(status, seq) FROM message_events WHERE message_id = ?",
+    row = cur.execute(f"SELECT status FROM ({CURRENT.format(where='WHERE message_id = ?')})",
                       [message_id]).fetchone()
-    return row[0] or "queued"
+    return QUEUED if row is None else row[0]
 
 
 MAX_SEQ = 2**63 - 1     # a BIGINT: a larger number in a forged cursor cannot be bound
@@ -105,7 +99,7 @@ def decode_cursor(cursor: str) -> int:
 
 # filter name -> SQL condition on the joined row; values are bound as $name.
 LIST_FILTERS = {
-    "status": "coalesce(s.status, 'queued') = $status",
+    "status": CURRENT_OR_QUEUED.format(status="s.status") + " = $status",
     "channel": "m.channel = $channel",
     "phone_id": "m.phone_id = $phone_id",
     "source": "m.source = $source",
@@ -122,7 +116,7 @@ def list_messages(cur, body_keys, client_id: str, filters: dict,
     params = {"client": client_id, "limit": limit + 1, **filters}
     if "status" in filters:      # the status of every candidate is needed to filter
         rows = cur.execute(
-            f"WITH s AS ({_CURRENT.format(where='')}), "
+            f"WITH s AS ({CURRENT.format(where='')}), "
             "     m AS (SELECT m.* FROM messages m LEFT JOIN s USING (message_id) "
             f"           WHERE {' AND '.join(conditions)} ORDER BY m.seq DESC LIMIT $limit) "
             f"SELECT {_COLUMNS} FROM m LEFT JOIN s USING (message_id) {MESSAGE_JOIN} "
@@ -134,7 +128,7 @@ def list_messages(cur, body_keys, client_id: str, filters: dict,
             f"WITH m AS (SELECT * FROM messages m WHERE {' AND '.join(conditions)} "
             "            ORDER BY m.seq DESC LIMIT $limit) "
             f"SELECT {_COLUMNS} FROM m LEFT JOIN ("
-            + _CURRENT.format(where="WHERE seq >= (SELECT min(seq) FROM m) "
+            + CURRENT.format(where="WHERE seq >= (SELECT min(seq) FROM m) "
                                     "AND message_id IN (SELECT message_id FROM m)")
             + f") s USING (message_id) {MESSAGE_JOIN} ORDER BY m.seq DESC", params).fetchall()
     next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None

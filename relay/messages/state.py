@@ -4,9 +4,8 @@ at start-up; changed only by the writer thread after a commit."""
 import datetime as dt
 import typing
 
+from relay.core.statuses import CURRENT, FINAL
 from relay.core.timefmt import utcnow
-
-TERMINAL = ("sent", "failed", "expired")
 
 
 class IdempotencyEntry(typing.NamedTuple):
@@ -37,11 +36,10 @@ class MessageState:
                 "SELECT client_id, idempotency_key, message_id, fingerprint, created_at "
                 "FROM messages WHERE idempotency_key IS NOT NULL AND created_at >= ?",
                 [since]).fetchall()])
-        for message_id, phone_id, status in con.execute("""
+        for message_id, phone_id, status in con.execute(f"""
                 SELECT m.message_id, m.phone_id, s.status FROM messages m
-                LEFT JOIN (SELECT message_id, arg_max(status, seq) AS status
-                           FROM message_events GROUP BY message_id) s USING (message_id)
-                WHERE s.status IS NULL OR s.status NOT IN ?""", [list(TERMINAL)]).fetchall():
+                LEFT JOIN ({CURRENT.format(where="")}) s USING (message_id)
+                WHERE s.status IS NULL OR s.status NOT IN ?""", [list(FINAL)]).fetchall():
             self.open_messages[message_id] = phone_id
             if status is not None:
                 self.open_status[message_id] = status

@@ -1,15 +1,13 @@
-"""Message status changes. Status only moves forward: queued -> sending -> sent | failed |
-expired; a late, repeated or backward report is accepted and ignored (not logged)."""
+"""Message status changes. Status only moves forward (relay/core/statuses.py); a late, repeated
+or backward report is accepted and ignored (not logged)."""
 import dataclasses
 import datetime as dt
 
 from relay.core.errors import ApiError
+from relay.core.statuses import FINAL, QUEUED, STATUSES, moves_forward
 from relay.core.timefmt import iso, utcnow
 from relay.webhooks.operations import stage_status_delivery
-from relay.messages.state import TERMINAL
 from relay.store.writer import Operation
-
-RANK = {"queued": 0, "sending": 1, "sent": 2, "failed": 2, "expired": 2}
 
 
 @dataclasses.dataclass
@@ -23,7 +21,7 @@ class RecordStatus(Operation):
     phone_id: str | None = None
 
     def stage(self, batch):
-        if self.status not in RANK or self.status == "queued":
+        if self.status not in STATUSES or self.status == QUEUED:
             raise ApiError(400, "invalid_status", f"unknown status '{self.status}'", "status")
         state = batch.state
         current = batch.pending.setdefault("status", {})
@@ -34,8 +32,8 @@ class RecordStatus(Operation):
             raise ApiError(403, "not_your_message", "the message belongs to another phone",
                            "message_id")
         now_status = current.get(self.message_id) or state.open_status.get(self.message_id,
-                                                                            "queued")
-        if RANK[self.status] <= RANK[now_status]:
+                                                                            QUEUED)
+        if not moves_forward(now_status, self.status):
             return False
         current[self.message_id] = self.status
         row = {"seq": batch.next_seq(), "recorded_at": utcnow(), "message_id": self.message_id,
@@ -43,7 +41,7 @@ class RecordStatus(Operation):
         batch.add("message_events", row)
 
         def apply():
-            if self.status in TERMINAL:
+            if self.status in FINAL:
                 state.open_messages.pop(self.message_id, None)
                 state.open_status.pop(self.message_id, None)
             else:
@@ -52,7 +50,7 @@ class RecordStatus(Operation):
         stage_status_delivery(batch, self.message_id, {
             "message_id": self.message_id, "phone_id": owner, "status": self.status,
             "error": self.error, "delivered_at": iso(self.delivered_at),
-            "at": iso(row["recorded_at"])}, self.status in TERMINAL)
+            "at": iso(row["recorded_at"])}, self.status in FINAL)
         batch.publish("message.status", {"message_id": self.message_id, "phone_id": owner,
                                          "status": self.status, "error": self.error,
                                          "at": row["recorded_at"]})

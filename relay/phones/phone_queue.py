@@ -4,30 +4,25 @@ presence, and their connection events."""
 import dataclasses
 import typing
 
+from relay.core.statuses import ENDED
 from relay.core.timefmt import utcnow
 from relay.store.bodies import MESSAGE_JOIN, open_sealed
-from relay.messages.state import TERMINAL
 from relay.messages.status import RecordStatus
 from relay.store.writer import Operation
 
-_OPEN = """
-    SELECT {columns} FROM messages m {join}
-    WHERE {condition} NOT EXISTS (SELECT 1 FROM message_events e
-                                  WHERE e.message_id = m.message_id AND e.status IN $terminal)
-    ORDER BY m.seq"""
+_OPEN = ("SELECT {columns} FROM messages m {join} WHERE {condition} NOT "
+         + ENDED.format(message_id="m.message_id", also="") + " ORDER BY m.seq")
 _CONTENT = ("m.message_id", "m.phone_id", "m.channel", "m.recipient", "b.text", "b.subject",
             "b.title", "m.tags", "m.created_at", "m.seq", "m.body")
 _NAMES = [("to" if c == "m.recipient" else c[2:]) for c in _CONTENT]
 
 # The seqs of each phone's open messages in (after, horizon], oldest first, and their count.
 # A final status is logged after its message, so only events after `after` need a look.
-_WAITING = """
+_WAITING = ("""
     SELECT m.phone_id, list(m.seq ORDER BY m.seq)[1:$limit], count(*) FROM messages m
     WHERE m.seq > $after AND m.seq <= $horizon AND list_contains($channels, m.channel) {phone}
-      AND NOT EXISTS (SELECT 1 FROM message_events e
-                      WHERE e.seq > $after AND e.message_id = m.message_id
-                        AND e.status IN $terminal)
-    GROUP BY m.phone_id"""
+      AND NOT """ + ENDED.format(message_id="m.message_id", also="AND e.seq > $after")
+            + " GROUP BY m.phone_id")
 
 
 def _contents(body_keys, rows) -> list[dict]:
@@ -41,7 +36,7 @@ def open_messages(cur, body_keys, channels: list[str]) -> list[dict]:
     return _contents(body_keys, cur.execute(
         _OPEN.format(columns=", ".join(_CONTENT), join=MESSAGE_JOIN,
                      condition="list_contains($channels, m.channel) AND"),
-        {"terminal": list(TERMINAL), "channels": channels}).fetchall())
+        {"channels": channels}).fetchall())
 
 
 class Waiting(typing.NamedTuple):
@@ -59,7 +54,7 @@ def waiting_messages(cur, body_keys, channels: list[str], limit: int, phone_id=N
     horizon = cur.execute("SELECT coalesce(max(seq), 0) FROM messages").fetchone()[0]
     found = cur.execute(_WAITING.format(phone="AND m.phone_id = $phone" if phone_id else ""), {
         "after": after, "horizon": horizon, "channels": channels, "limit": limit,
-        "terminal": list(TERMINAL), **({"phone": phone_id} if phone_id else {})}).fetchall()
+        **({"phone": phone_id} if phone_id else {})}).fetchall()
     seqs = [seq for _, first, _ in found for seq in first]
     contents: dict[str, list] = {}
     if seqs:    # the bodies of those alone: the range lets zone maps skip the rest
@@ -75,7 +70,7 @@ def expired_messages(cur, cutoff) -> list[str]:
     """Ids of open messages accepted before cutoff."""
     return [row[0] for row in cur.execute(
         _OPEN.format(columns="m.message_id", join="", condition="m.created_at < $cutoff AND"),
-        {"terminal": list(TERMINAL), "cutoff": cutoff}).fetchall()]
+        {"cutoff": cutoff}).fetchall()]
 
 
 def last_presence(cur) -> dict[str, dict]:

@@ -13,6 +13,7 @@ import tornado.ioloop
 from relay.config import ConfigError
 from relay.core.errors import StorageUnavailable
 from relay.core.routing import phone_delivers
+from relay.core.statuses import FINAL
 from relay.core.timefmt import iso, utcnow
 from relay.messages.validate import CHANNELS
 from relay.agent import protocol
@@ -20,7 +21,6 @@ from relay.phones import tokens
 from relay.phones.dispatcher import Dispatcher
 from relay.core.loops import call_on_loop
 from relay.phones import phone_queue as deliveries
-from relay.messages.state import TERMINAL
 
 log = logging.getLogger("relay.device")
 
@@ -102,7 +102,7 @@ class DeviceService:
         return horizon, waiting.get(phone_id)
 
     def _status(self, change: dict) -> None:
-        if change["status"] in TERMINAL:
+        if change["status"] in FINAL:
             self.dispatcher.finish(change["phone_id"], change["message_id"])
 
     def _revoked(self, revoked: dict) -> None:

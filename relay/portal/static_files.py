@@ -1,10 +1,13 @@
 """The portal's page and files: / is relay/portal/static/index.html, /favicon.ico its icon,
-/static/... the rest. Nothing is loaded from elsewhere, and the Content-Security-Policy says so
-to the browser."""
+/static/... the rest, and /static/js/statuses.js the message statuses written from the server's
+own (relay/core/statuses.py). Nothing is loaded from elsewhere, and the
+Content-Security-Policy says so to the browser."""
+import json
 import pathlib
 
 import tornado.web
 
+from relay.core.statuses import RANK, STATUSES
 from relay.web.base import finish_with_error
 
 STATIC = pathlib.Path(__file__).resolve().parent / "static"
@@ -22,18 +25,21 @@ def _secure(handler: tornado.web.RequestHandler) -> None:
         handler.set_header(name, value)
 
 
-class IndexHandler(tornado.web.RequestHandler):
+class _Generated(tornado.web.RequestHandler):
+    """A portal file the server writes rather than reads from STATIC."""
     def initialize(self, relay):
         self.relay = relay
 
+    def write_error(self, status_code: int, **kwargs):
+        finish_with_error(self, status_code, self._reason)
+
+
+class IndexHandler(_Generated):
     def get(self):
         _secure(self)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
         self.finish((STATIC / "index.html").read_bytes())
-
-    def write_error(self, status_code: int, **kwargs):
-        finish_with_error(self, status_code, self._reason)
 
 
 class AssetHandler(tornado.web.StaticFileHandler):
@@ -49,6 +55,18 @@ class AssetHandler(tornado.web.StaticFileHandler):
         finish_with_error(self, status_code, f"no such file: {self.request.path}")
 
 
+class StatusesModule(_Generated):
+    """The statuses in their order and their rank, as a module the pages import."""
+    SOURCE = (f"export const STATUSES = {json.dumps(STATUSES)};\n"
+              f"export const RANK = {json.dumps(RANK)};\n")
+
+    def get(self):
+        _secure(self)
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.finish(self.SOURCE)
+
+
 class FaviconHandler(AssetHandler):
     """/favicon.ico, which browsers and bookmarking tools ask for unprompted: the portal's
     icon, an SVG (its Content-Type says so, whatever the name asked for)."""
@@ -61,4 +79,4 @@ class FaviconHandler(AssetHandler):
 
 
 ROUTES = [(r"/", IndexHandler), (r"/favicon\.ico", FaviconHandler),
-          (r"/static/(.*)", AssetHandler)]
+          (r"/static/js/statuses\.js", StatusesModule), (r"/static/(.*)", AssetHandler)]

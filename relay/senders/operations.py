@@ -3,9 +3,9 @@ bot tokens, which are dropped in the same commit that ends a message's delivery.
 import dataclasses
 import datetime as dt
 
+from relay.core.statuses import ENDED, FINAL
 from relay.core.timefmt import utcnow
 from relay.phones.phone_queue import open_messages
-from relay.messages.state import TERMINAL
 from relay.messages.status import RecordStatus
 from relay.store.writer import Operation
 
@@ -42,16 +42,14 @@ def open_sends(cur, body_keys, channels: list[str]) -> list[dict]:
 def stale_bot_tokens(cur) -> list[str]:
     """Messages whose token is still stored though their delivery ended (a stop came between,
     or the message expired)."""
-    return [row[0] for row in cur.execute(f"""
-        SELECT t.message_id FROM {TOKENS} t WHERE EXISTS (
-            SELECT 1 FROM message_events e
-            WHERE e.message_id = t.message_id AND e.status IN ?)""",
-        [list(TERMINAL)]).fetchall()]
+    return [row[0] for row in cur.execute(
+        f"SELECT t.message_id FROM {TOKENS} t WHERE "
+        + ENDED.format(message_id="t.message_id", also="")).fetchall()]
 
 
 def _still_open(batch, message_id: str) -> bool:
     status = batch.pending.get("status", {}).get(message_id)
-    return message_id in batch.state.open_messages and status not in TERMINAL
+    return message_id in batch.state.open_messages and status not in FINAL
 
 
 @dataclasses.dataclass

@@ -14,13 +14,13 @@ import time
 from relay.config import ConfigError
 from relay.core.routing import phone_delivers
 from relay.core.secretbox import SecretUnreadable
+from relay.core.statuses import FINAL
 from relay.core.timefmt import iso, utcnow
 from relay.core.loops import call_on_loop
 from relay.senders.email import EmailSender
 from relay.senders.policy import Outcome, RetryPolicy, permanent, transient
 from relay.senders.telegram import TelegramSender
 from relay.senders import operations as sending
-from relay.messages.state import TERMINAL
 
 log = logging.getLogger("relay.senders")
 STORE_PAUSE = dt.timedelta(seconds=5)   # after the store failed to log an attempt
@@ -103,7 +103,7 @@ class SendService:
         """A message ended another way (it expired): stop its task and drop its token."""
         message_id = change["message_id"]
         job = self.jobs.get(message_id)
-        if change["status"] in TERMINAL and job is not None and message_id not in self._ending:
+        if change["status"] in FINAL and job is not None and message_id not in self._ending:
             job.cancel()
             self._spawn(self.relay.store.write(sending.DropBotTokens([message_id])))
             self._settle(message_id, {"status": change["status"], "last_error": change["error"]})

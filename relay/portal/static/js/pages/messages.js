@@ -1,11 +1,10 @@
 // Messages: the list with filters, live status changes over the websocket, a message's
 // detail (status history, last_error) and a send form for any channel.
 import { api, live } from "../api.js";
+import { RANK, STATUSES } from "../statuses.js";
 import { field, formValues, guarded, h, notify, select, statusBadge, table, when } from "../ui.js";
 
 export const CHANNELS = ["sms", "wa", "tg", "notify", "email", "tg_bot", "pchat"];
-const STATUSES = ["queued", "sending", "sent", "failed", "expired"];
-const RANK = { queued: 0, sending: 1, sent: 2, failed: 2, expired: 2 };
 
 // The latest status each message was seen in (live events can overtake a list being read).
 const seen = new Map();
