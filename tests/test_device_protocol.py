@@ -5,6 +5,7 @@ import json
 import pytest
 
 from conftest import sms
+from relay.store.events import InboundRecorded
 from test_device_helpers import closed, eventually, frame, phone, start_agent  # noqa: F401
 
 
@@ -20,7 +21,7 @@ async def _inbound_rows(relay):
 
 async def test_inbound_is_acked_after_commit_and_deduplicated(relay, phone):
     published = []
-    relay.relay.bus.subscribe("inbound", published.append)
+    relay.relay.bus.subscribe(InboundRecorded, published.append)
     event = {"type": "inbound", "event_id": "ev-1", "channel": "sms", "contact": "2025550143",
              "contact_name": "Ann", "text": "hi", "occurred_at": "2026-01-05T10:00:00Z"}
     _send(phone, event)

@@ -11,7 +11,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
-from relay.webhooks.operations import ATTEMPTED
+from relay.store.events import InboundRecorded, MessageAccepted, MessageStatus, WebhookAttempted
 
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 GROUP_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 5000)
@@ -99,10 +99,10 @@ class Metrics:
         statuses, inbound, webhooks = (
             _Children(metric) for metric in (self.statuses, self.inbound, self.webhooks))
         bus = relay.bus
-        bus.subscribe("message.accepted", lambda m: self._tallies.count_accepted(m["channel"]))
-        bus.subscribe("message.status", lambda m: statuses[m["status"],].inc())
-        bus.subscribe("inbound", lambda e: inbound[e["channel"], e["event_type"]].inc())
-        bus.subscribe(ATTEMPTED, lambda a: webhooks[a["outcome"],].inc())
+        bus.subscribe(MessageAccepted, lambda m: self._tallies.count_accepted(m.channel))
+        bus.subscribe(MessageStatus, lambda m: statuses[m.status,].inc())
+        bus.subscribe(InboundRecorded, lambda e: inbound[e.channel, e.event_type].inc())
+        bus.subscribe(WebhookAttempted, lambda a: webhooks[a.outcome,].inc())
 
     def observe_commit(self, group_size: int, seconds: float, published) -> None:
         """The writer's on_commit hook (writer thread; prometheus_client is thread-safe)."""
