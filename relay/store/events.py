@@ -1,6 +1,6 @@
-"""Every fact the bus carries, one type per topic: an operation publishes an instance once its
-group is staged (relay/store/writer.py), and subscribers, which register by type
-(relay/store/bus.py), get it after the commit. Plain data: the features build and read them.
+"""Every fact the bus carries, one type per topic: an operation publishes an instance while it
+stages (relay/store/writer.py), and subscribers, which register by type (relay/store/bus.py),
+get it once its group is committed. Plain data: the features build and read them.
 
 `topic` names the fact where it leaves the process (the portal's live socket), and `fields()`
 gives its payload there, in the order the fields are declared."""
