@@ -23,6 +23,7 @@ from relay.config import load  # noqa: E402
 from relay.messages.validate import message_request  # noqa: E402
 from relay.messages.operations import AcceptMessage  # noqa: E402
 from relay.phones.operations import AddPhone  # noqa: E402
+from relay.store.events import MessageStatus  # noqa: E402
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 BOT_API = """
@@ -89,13 +90,13 @@ async def through_relay(settings, messages: int) -> float:
 
     def on_status(change):
         nonlocal done
-        if change["status"] == "sent":
+        if change.status == "sent":
             done += 1
             if done == messages:
                 sent.set()
     started = time.perf_counter()
     relay = Relay(settings)
-    relay.bus.subscribe("message.status", on_status)
+    relay.bus.subscribe(MessageStatus, on_status)
     try:
         await sent.wait()
         return messages / (time.perf_counter() - started)

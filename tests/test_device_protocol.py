@@ -7,6 +7,7 @@ import pytest
 from helpers.phones import closed, frame, start_agent
 from helpers.polling import eventually
 from helpers.relays import sms
+from relay.store.events import InboundRecorded
 
 
 def _send(connection, frame_: dict) -> None:
@@ -21,7 +22,7 @@ async def _inbound_rows(relay):
 
 async def test_inbound_is_acked_after_commit_and_deduplicated(relay, phone):
     published = []
-    relay.relay.bus.subscribe("inbound", published.append)
+    relay.relay.bus.subscribe(InboundRecorded, published.append)
     event = {"type": "inbound", "event_id": "ev-1", "channel": "sms", "contact": "2025550143",
              "contact_name": "Ann", "text": "hi", "occurred_at": "2026-01-05T10:00:00Z"}
     _send(phone, event)

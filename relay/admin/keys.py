@@ -6,8 +6,9 @@ from relay.core import apikeys
 from relay.core.errors import ApiError, bad_request
 from relay.core.ids import random_id
 from relay.core.timefmt import iso, utcnow
-from relay.store.writer import Batch, Operation
+from relay.store.writer import Batch, Operation, Scratch
 
+NAMES_IN_GROUP: Scratch[set[str]] = Scratch(set)     # the clients given a key earlier in the group
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -55,7 +56,7 @@ class CreateKey(Operation):
 
     def stage(self, batch):
         check_name(self.name)
-        claimed = batch.pending.setdefault("new_key_names", set())
+        claimed = batch.scratch(NAMES_IN_GROUP)
         if self.name in claimed or _active_keys(batch, self.name):
             raise ApiError(409, "key_exists", f"client '{self.name}' already has an active key; "
                            "rotate or revoke it", "name")

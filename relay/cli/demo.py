@@ -7,6 +7,7 @@ import json
 from relay.admin import actions
 from relay.agent.agent import Agent
 from relay.agent.simulator import Simulator
+from relay.store.events import InboundRecorded, MessageAccepted, MessageAttempt, MessageStatus
 
 PHONE = "phone_main"
 CLIENT = "demo"
@@ -37,16 +38,16 @@ def _pairing_code(relay) -> str:
 def _narrate(bus) -> None:
     def say(text):
         print(text, flush=True)
-    bus.subscribe("message.accepted", lambda m: say(
-        f"  {m['message_id']}  queued   {m['channel']} to {m['to'] or PHONE}"))
-    bus.subscribe("message.status", lambda m: say(
-        f"  {m['message_id']}  {m['status']:<8} {m['error'] or ''}".rstrip()))
-    bus.subscribe("message.attempt", lambda a: say(
-        f"  {a['message_id']}  retry    attempt {a['attempt']} failed: {a['error']}; next "
-        f"attempt at {a['next_attempt_at']:%H:%M:%S} UTC"))
-    bus.subscribe("inbound", lambda e: say(
-        f"  inbound {e['channel']} from {e['source']}: {e['text']}" if e["event_type"] == "message"
-        else f"  inbound {e['event_type']} call from {e['source']} ({e['duration_sec']} s)"))
+    bus.subscribe(MessageAccepted, lambda m: say(
+        f"  {m.message_id}  queued   {m.channel} to {m.to or PHONE}"))
+    bus.subscribe(MessageStatus, lambda m: say(
+        f"  {m.message_id}  {m.status:<8} {m.error or ''}".rstrip()))
+    bus.subscribe(MessageAttempt, lambda a: say(
+        f"  {a.message_id}  retry    attempt {a.attempt} failed: {a.error}; next "
+        f"attempt at {a.next_attempt_at:%H:%M:%S} UTC"))
+    bus.subscribe(InboundRecorded, lambda e: say(
+        f"  inbound {e.channel} from {e.source}: {e.text}" if e.event_type == "message"
+        else f"  inbound {e.event_type} call from {e.source} ({e.duration_sec} s)"))
 
 
 def _instructions(url: str, key: str) -> str:

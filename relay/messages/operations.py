@@ -11,7 +11,8 @@ from relay.messages.validate import MessageRequest, differing_field
 from relay.webhooks.operations import stage_message_callback, status_callback_id
 from relay.senders.operations import stage_bot_token
 from relay.messages.state import IdempotencyEntry
-from relay.store.writer import Operation
+from relay.store.events import MessageAccepted
+from relay.store.writer import Operation, Scratch
 
 
 class Accepted(typing.NamedTuple):
@@ -24,16 +25,23 @@ class _AcceptedInGroup:
     """What a group's accepted messages add to memory once committed, applied in one go."""
     keyed: list = dataclasses.field(default_factory=list)    # (slot, entry as a plain tuple)
     opened: list = dataclasses.field(default_factory=list)   # (message_id, phone_id)
+    applies: bool = False                                    # apply() is due after the commit
 
     def apply(self, state) -> None:
         state.remember_idempotency(self.keyed)
         state.open_messages.update(self.opened)
 
 
+ACCEPTED_IN_GROUP = Scratch(_AcceptedInGroup)
+# Requests with one idempotency key in the same group must see each other:
+# (client_id, idempotency_key) -> its IdempotencyEntry.
+KEYS_IN_GROUP: Scratch[dict[tuple, IdempotencyEntry]] = Scratch(dict)
+
+
 def _accepted_in(batch) -> _AcceptedInGroup:
-    accepted = batch.pending.get("accepted")
-    if accepted is None:
-        accepted = batch.pending["accepted"] = _AcceptedInGroup()
+    accepted = batch.scratch(ACCEPTED_IN_GROUP)
+    if not accepted.applies:
+        accepted.applies = True
         batch.after_commit(functools.partial(accepted.apply, batch.state))   # no cycle via batch
     return accepted
 
@@ -53,8 +61,7 @@ class AcceptMessage(Operation):
 
     def stage(self, batch):
         request, state, fingerprint = self.request, batch.state, self.fingerprint
-        # Requests with one key in the same group must see each other: the pending map.
-        claimed = batch.pending.setdefault("idempotency", {})
+        claimed = batch.scratch(KEYS_IN_GROUP)
         slot = (self.client_id, request.idempotency_key)
         if request.idempotency_key is not None:
             entry = claimed.get(slot) or state.idempotency(slot)
@@ -95,10 +102,7 @@ class AcceptMessage(Operation):
         # its seq orders it among those its phone's queue reads back from the log.
         # Tags as a tuple: a payload of strings alone leaves the garbage collector's view while
         # it waits in a phone's queue (it is sent as a JSON array all the same).
-        batch.publish("message.accepted", {"message_id": entry.message_id,
-                                           "phone_id": request.phone_id,
-                                           "channel": request.channel, "to": request.to,
-                                           "text": request.text, "subject": request.subject,
-                                           "title": request.title, "tags": request.tags,
-                                           "created_at": now, "seq": seq})
+        batch.publish(MessageAccepted(entry.message_id, request.phone_id, request.channel,
+                                      request.to, request.text, request.subject, request.title,
+                                      request.tags, now, seq))
         return Accepted(entry.message_id, False)

@@ -7,7 +7,11 @@ from relay.core.errors import ApiError
 from relay.core.statuses import FINAL, QUEUED, STATUSES, moves_forward
 from relay.core.timefmt import iso, utcnow
 from relay.webhooks.operations import stage_status_delivery
-from relay.store.writer import Operation
+from relay.store.events import MessageStatus
+from relay.store.writer import Operation, Scratch
+
+# The status each message moved to earlier in the same group: message_id -> status.
+STATUS_IN_GROUP: Scratch[dict[str, str]] = Scratch(dict)
 
 
 @dataclasses.dataclass
@@ -24,7 +28,7 @@ class RecordStatus(Operation):
         if self.status not in STATUSES or self.status == QUEUED:
             raise ApiError(400, "invalid_status", f"unknown status '{self.status}'", "status")
         state = batch.state
-        current = batch.pending.setdefault("status", {})
+        current = batch.scratch(STATUS_IN_GROUP)
         owner = state.open_messages.get(self.message_id)
         if owner is None:           # terminal already (or unknown): nothing moves any more
             return False
@@ -51,7 +55,6 @@ class RecordStatus(Operation):
             "message_id": self.message_id, "phone_id": owner, "status": self.status,
             "error": self.error, "delivered_at": iso(self.delivered_at),
             "at": iso(row["recorded_at"])}, self.status in FINAL)
-        batch.publish("message.status", {"message_id": self.message_id, "phone_id": owner,
-                                         "status": self.status, "error": self.error,
-                                         "at": row["recorded_at"]})
+        batch.publish(MessageStatus(self.message_id, owner, self.status, self.error,
+                                    row["recorded_at"]))
         return True

@@ -3,7 +3,7 @@
 A pairing code opens a session; the session holds one current refresh token, replaced on every
 use. Presenting a replaced refresh token again means it leaked (or a response was lost): every
 session of the phone is revoked and the phone must pair again. Revocation closes live sockets
-through the bus topic "device.revoked" {phone_id, session_id (None: all), reason}."""
+through the bus (relay.store.events.DeviceRevoked)."""
 import dataclasses
 import datetime as dt
 
@@ -11,7 +11,12 @@ from relay.core.errors import ApiError
 from relay.core.ids import random_id
 from relay.core.timefmt import iso, utcnow
 from relay.phones import tokens
-from relay.store.writer import Batch, Operation
+from relay.store.events import DeviceRevoked
+from relay.store.writer import Batch, Operation, Scratch
+
+# What earlier operations of the same group used up: pairing codes and refresh tokens (hashes).
+CODES_IN_GROUP: Scratch[set[str]] = Scratch(set)
+REFRESH_TOKENS_IN_GROUP: Scratch[set[str]] = Scratch(set)
 
 
 @dataclasses.dataclass
@@ -80,8 +85,7 @@ def _credential_event(batch: Batch, event: str, phone_id: str, **fields) -> dict
 
 def _revoke(batch: Batch, phone_id: str, reason: str, session_id: str | None = None) -> None:
     _credential_event(batch, "revoked", phone_id, session_id=session_id, reason=reason)
-    batch.publish("device.revoked", {"phone_id": phone_id, "session_id": session_id,
-                                     "reason": reason})
+    batch.publish(DeviceRevoked(phone_id, session_id, reason))
 
 
 def _issue_code(batch: Batch, phone_id: str) -> dict:
@@ -142,7 +146,7 @@ class Pair(Operation):
 
     def stage(self, batch):
         code_hash = tokens.secret_hash(tokens.normalise_code(self.code))
-        claimed = batch.pending.setdefault("pairing_codes", set())
+        claimed = batch.scratch(CODES_IN_GROUP)
         phone_id, expires_at = batch.state.credentials.codes.get(code_hash, (None, None))
         if (phone_id is None or code_hash in claimed or expires_at <= utcnow()
                 or phone_id not in batch.state.phones):
@@ -161,7 +165,7 @@ class Refresh(Operation):
 
     def stage(self, batch):
         credentials, token_hash = batch.state.credentials, tokens.secret_hash(self.refresh_token)
-        claimed = batch.pending.setdefault("refresh_tokens", set())
+        claimed = batch.scratch(REFRESH_TOKENS_IN_GROUP)
         reused_by = credentials.replaced.get(token_hash)
         if reused_by is not None or token_hash in claimed:
             phone_id = reused_by or credentials.sessions[

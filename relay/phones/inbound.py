@@ -7,7 +7,11 @@ from relay.core.inbound import InboundEvent
 from relay.core.timefmt import iso, utcnow
 from relay.store.bodies import stage_inbound_body
 from relay.webhooks.operations import stage_inbound_deliveries
-from relay.store.writer import Operation
+from relay.store.events import InboundRecorded
+from relay.store.writer import Operation, Scratch
+
+# The events recorded earlier in the same group: (phone_id, device_event_id) -> event_id.
+EVENTS_IN_GROUP: Scratch[dict[tuple[str, str], str]] = Scratch(dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +38,7 @@ class RecordInbound(Operation):
     def stage(self, batch):
         state, event = batch.state, self.event
         slot = (self.phone_id, event.device_event_id)
-        claimed = batch.pending.setdefault("inbound", {})
+        claimed = batch.scratch(EVENTS_IN_GROUP)
         known = claimed.get(slot) or state.inbound_ids.get(slot)
         if known is not None:
             return Recorded(known, duplicate=True)
@@ -51,6 +55,6 @@ class RecordInbound(Operation):
         claimed[slot] = row["event_id"]
         batch.after_commit(lambda: state.inbound_ids.__setitem__(slot, row["event_id"]))
         if self.live:
-            batch.publish("inbound", event_payload(row))
+            batch.publish(InboundRecorded(**event_payload(row)))
             stage_inbound_deliveries(batch, row, event_payload(row))   # the webhook outbox
         return Recorded(row["event_id"], duplicate=False)

@@ -4,9 +4,10 @@ import re
 
 from relay.core.errors import ApiError, bad_request
 from relay.core.timefmt import iso, utcnow
-from relay.store.writer import Batch, Operation
+from relay.store.writer import Batch, Operation, Scratch
 
 PHONE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+PHONES_IN_GROUP: Scratch[set[str]] = Scratch(set)    # the ids added earlier in the same group
 
 
 def check_phone_id(phone_id) -> str:
@@ -29,7 +30,7 @@ class AddPhone(Operation):
 
     def stage(self, batch):
         check_phone_id(self.phone_id)
-        claimed = batch.pending.setdefault("new_phones", set())
+        claimed = batch.scratch(PHONES_IN_GROUP)
         if self.phone_id in batch.state.phones or self.phone_id in claimed:
             raise ApiError(409, "phone_exists", f"phone '{self.phone_id}' is already configured",
                            "phone_id")

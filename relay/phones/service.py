@@ -1,7 +1,7 @@
 """The phone channel's IOLoop service: live sockets, presence, dispatch and message expiry.
 
-Built by the Relay. It learns of committed facts from the bus (message.accepted,
-message.status, device.revoked) and never touches DuckDB on the IOLoop: the start-up load runs
+Built by the Relay. It learns of committed facts from the bus (a message accepted, a status
+change, a revoked session) and never touches DuckDB on the IOLoop: the start-up load runs
 before the server listens, later reads and writes go through the store's threads."""
 import asyncio
 import dataclasses
@@ -21,6 +21,7 @@ from relay.phones import tokens
 from relay.phones.dispatcher import Dispatcher
 from relay.core.loops import call_on_loop
 from relay.phones import phone_queue as deliveries
+from relay.store.events import DeviceRevoked, MessageAccepted, MessageStatus
 
 log = logging.getLogger("relay.device")
 
@@ -68,9 +69,9 @@ class DeviceService:
         for phone_id, found in waiting.items():
             self.dispatcher.load(phone_id, horizon, found)
         bus = self.relay.bus
-        bus.subscribe("message.accepted", self._accepted)
-        bus.subscribe("message.status", self._status)
-        bus.subscribe("device.revoked", self._revoked)
+        bus.subscribe(MessageAccepted, self._accepted)
+        bus.subscribe(MessageStatus, self._status)
+        bus.subscribe(DeviceRevoked, self._revoked)
         seconds = min(60.0, max(1.0, self.ttl.total_seconds() / 10))
         self._sweeper = tornado.ioloop.PeriodicCallback(self._sweep, seconds * 1000)
         self._sweeper.start()
@@ -87,9 +88,9 @@ class DeviceService:
             socket.close(1001, "the relay is stopping")
 
     # -- bus subscribers -------------------------------------------------------------------
-    def _accepted(self, message: dict) -> None:
-        if phone_delivers(message["channel"], bool(self.relay.settings.smtp_host)):
-            self.dispatcher.add(message["phone_id"], message)
+    def _accepted(self, accepted: MessageAccepted) -> None:
+        if phone_delivers(accepted.channel, bool(self.relay.settings.smtp_host)):
+            self.dispatcher.add(accepted.phone_id, accepted.fields())
 
     def _frame(self, message: dict) -> dict:
         return protocol.deliver_frame(message, message["created_at"] + self.ttl)
@@ -101,14 +102,14 @@ class DeviceService:
                                             self.channels, limit, phone_id, after)
         return horizon, waiting.get(phone_id)
 
-    def _status(self, change: dict) -> None:
-        if change["status"] in FINAL:
-            self.dispatcher.finish(change["phone_id"], change["message_id"])
+    def _status(self, change: MessageStatus) -> None:
+        if change.status in FINAL:
+            self.dispatcher.finish(change.phone_id, change.message_id)
 
-    def _revoked(self, revoked: dict) -> None:
-        socket = self.sockets.get(revoked["phone_id"])
-        if socket is not None and revoked["session_id"] in (None, socket.session_id):
-            socket.close(protocol.CLOSE_REVOKED, revoked["reason"])
+    def _revoked(self, revoked: DeviceRevoked) -> None:
+        socket = self.sockets.get(revoked.phone_id)
+        if socket is not None and revoked.session_id in (None, socket.session_id):
+            socket.close(protocol.CLOSE_REVOKED, revoked.reason)
 
     # -- sockets ---------------------------------------------------------------------------
     def authenticate(self, token: str) -> dict:

@@ -17,6 +17,7 @@ from relay.core.errors import ApiError, bad_request, not_found
 from relay.web.base import WRITE_METHODS
 from relay.web.limits import TokenBuckets, retry_after
 from relay.portal import operations as portal_store
+from relay.store.events import PortalPasswordSet
 
 SESSION_COOKIE = "relay_session"
 COOKIE_PATH = "/portal"
@@ -62,10 +63,10 @@ class PortalAccess:
         per_minute = relay.settings.portal_signin_per_minute
         self.attempts = TokenBuckets(per_minute / 60, per_minute)
         self._sessions: dict[str, Session] = {}      # sha256 of the cookie -> session
-        relay.bus.subscribe(portal_store.PASSWORD_SET, self._password_set)
+        relay.bus.subscribe(PortalPasswordSet, self._password_set)
 
-    def _password_set(self, payload: dict) -> None:
-        self.password_hash = payload["password_hash"]
+    def _password_set(self, changed: PortalPasswordSet) -> None:
+        self.password_hash = changed.password_hash
         self.setup_code = None
         ended, self._sessions = self._sessions, {}     # a new password signs every session out
         for session in ended.values():

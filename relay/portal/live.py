@@ -4,7 +4,6 @@ Origin must be this relay (Tornado's check_origin). The socket lives as long as 
 relay closes it (code 4401) when the session is signed out, replaced by a new password or
 expires, before it sends anything more."""
 import datetime as dt
-import functools
 import json
 
 import tornado.web
@@ -13,8 +12,9 @@ import tornado.websocket
 from relay.core.timefmt import iso
 from relay.web.base import finish_with_error
 from relay.portal.access import SESSION_COOKIE
+from relay.store.events import Event, InboundRecorded, MessageAccepted, MessageStatus
 
-TOPICS = ("message.accepted", "message.status", "inbound")
+EVENTS = (MessageAccepted, MessageStatus, InboundRecorded)
 SESSION_ENDED = 4401     # the close code when the socket's session ends (an application code)
 
 
@@ -29,13 +29,13 @@ class LiveHub:
 
     def __init__(self, bus):
         self.sockets: set = set()
-        for topic in TOPICS:
-            bus.subscribe(topic, functools.partial(self._publish, topic))
+        for event_type in EVENTS:
+            bus.subscribe(event_type, self._publish)
 
-    def _publish(self, topic: str, payload: dict) -> None:
+    def _publish(self, event: Event) -> None:
         if not self.sockets:
             return
-        text = json.dumps({"topic": topic, "data": payload}, default=_jsonable)
+        text = json.dumps({"topic": event.topic, "data": event.fields()}, default=_jsonable)
         for socket in list(self.sockets):
             try:
                 socket.write_message(text)

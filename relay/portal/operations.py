@@ -2,9 +2,8 @@
 import dataclasses
 
 from relay.core.timefmt import utcnow
+from relay.store.events import PortalPasswordSet
 from relay.store.writer import Operation
-
-PASSWORD_SET = "portal.password_set"     # bus topic: the password changed
 
 
 @dataclasses.dataclass
@@ -15,7 +14,7 @@ class SetPassword(Operation):
         batch.add("portal_events", {"seq": batch.next_seq(), "recorded_at": utcnow(),
                                     "event": "password_set",
                                     "password_hash": self.password_hash})
-        batch.publish(PASSWORD_SET, {"password_hash": self.password_hash})
+        batch.publish(PortalPasswordSet(self.password_hash))
         return {"password_set": True}
 
 

@@ -6,7 +6,8 @@ import datetime as dt
 from relay.core.statuses import ENDED, FINAL
 from relay.core.timefmt import utcnow
 from relay.phones.phone_queue import open_messages
-from relay.messages.status import RecordStatus
+from relay.messages.status import STATUS_IN_GROUP, RecordStatus
+from relay.store.events import MessageAttempt
 from relay.store.writer import Operation
 
 TOKENS = "sealed_bot_tokens"
@@ -48,7 +49,7 @@ def stale_bot_tokens(cur) -> list[str]:
 
 
 def _still_open(batch, message_id: str) -> bool:
-    status = batch.pending.get("status", {}).get(message_id)
+    status = batch.scratch(STATUS_IN_GROUP).get(message_id)
     return message_id in batch.state.open_messages and status not in FINAL
 
 
@@ -88,9 +89,8 @@ class EndAttempt(Operation):
             "error": self.error, "duration_ms": self.duration_ms,
             "next_attempt_at": self.next_attempt_at})
         if self.outcome == "retry":
-            batch.publish("message.attempt", {
-                "message_id": self.message_id, "attempt": self.attempt, "error": self.error,
-                "next_attempt_at": self.next_attempt_at})
+            batch.publish(MessageAttempt(self.message_id, self.attempt, self.error,
+                                         self.next_attempt_at))
             return None
         RecordStatus(self.message_id, self.outcome, self.error,
                      now if self.outcome == "sent" else None).stage(batch)

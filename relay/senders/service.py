@@ -21,6 +21,7 @@ from relay.senders.email import EmailSender
 from relay.senders.policy import Outcome, RetryPolicy, permanent, transient
 from relay.senders.telegram import TelegramSender
 from relay.senders import operations as sending
+from relay.store.events import MessageAccepted, MessageStatus
 
 log = logging.getLogger("relay.senders")
 STORE_PAUSE = dt.timedelta(seconds=5)   # after the store failed to log an attempt
@@ -57,8 +58,8 @@ class SendService:
         self._waiters: dict[str, list[asyncio.Future]] = {}
         self._tasks: set[asyncio.Task] = set()
         self.loop = asyncio.get_running_loop()
-        relay.bus.subscribe("message.accepted", self._accepted)
-        relay.bus.subscribe("message.status", self._status)
+        relay.bus.subscribe(MessageAccepted, self._accepted)
+        relay.bus.subscribe(MessageStatus, self._status)
         self._spawn(self._resume())
 
     def _spawn(self, coroutine) -> asyncio.Task:
@@ -90,23 +91,23 @@ class SendService:
         except Exception:      # the store is closing: the next start resumes them
             log.exception("could not resume server-side deliveries")
 
-    def _accepted(self, message: dict) -> None:
-        if message["channel"] in self.senders:
-            self._start(message, 0, utcnow())
+    def _accepted(self, accepted: MessageAccepted) -> None:
+        if accepted.channel in self.senders:
+            self._start(accepted.fields(), 0, utcnow())
 
     def _start(self, message: dict, attempts: int, due) -> None:
         message_id = message["message_id"]
         if message_id not in self.jobs:
             self.jobs[message_id] = self._spawn(self._deliver(message, attempts, due))
 
-    def _status(self, change: dict) -> None:
+    def _status(self, change: MessageStatus) -> None:
         """A message ended another way (it expired): stop its task and drop its token."""
-        message_id = change["message_id"]
+        message_id = change.message_id
         job = self.jobs.get(message_id)
-        if change["status"] in FINAL and job is not None and message_id not in self._ending:
+        if change.status in FINAL and job is not None and message_id not in self._ending:
             job.cancel()
             self._spawn(self.relay.store.write(sending.DropBotTokens([message_id])))
-            self._settle(message_id, {"status": change["status"], "last_error": change["error"]})
+            self._settle(message_id, {"status": change.status, "last_error": change.error})
 
     # -- one message ---------------------------------------------------------------------
     async def _deliver(self, message: dict, attempts: int, due) -> None:

@@ -21,11 +21,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from relay.core.ids import random_bytes
 from relay.core.secretbox import SecretUnreadable
 from relay.core.timefmt import utcnow
+from relay.store.writer import Scratch
 
 log = logging.getLogger("relay.store")
 TABLE = "body_keys"
 NONCE_BYTES = 12
 _EMPTY = (None, None, None)
+# The days whose key an earlier message of the same group made: day -> that key.
+KEYS_IN_GROUP: Scratch[dict[dt.date, AESGCM]] = Scratch(dict)
 
 
 def _plain(text: str, subject: str | None, title: str | None) -> bytes:
@@ -67,7 +70,7 @@ class BodyKeys:
         return nonce + aead.encrypt(nonce, _plain(text, subject, title), message_id.encode())
 
     def _new_key(self, batch, day: dt.date) -> AESGCM:
-        staged = batch.pending.setdefault(TABLE, {})
+        staged = batch.scratch(KEYS_IN_GROUP)
         if day not in staged:
             key = AESGCM.generate_key(bit_length=256)
             batch.add(TABLE, {"day": day, "created_at": utcnow(),

@@ -1,13 +1,15 @@
 """Committed facts, handed from the writer thread to subscribers on the IOLoop.
 
-Topics: message.accepted, message.status (and the ones later parts add). A subscriber runs on
-the IOLoop and must not block; it learns of a fact only after it is durable."""
+The facts are the types of relay/store/events.py; a subscriber registers for one type and gets
+its instances. It runs on the IOLoop and must not block; it learns of a fact only after it is
+durable."""
 import asyncio
 import collections
 import logging
 
+from relay.store.events import Event
+
 log = logging.getLogger("relay.store.bus")
-ATTEMPTED = "webhook.attempt"  # a webhook try was recorded, with its outcome (metrics)
 
 
 class Bus:
@@ -18,8 +20,8 @@ class Bus:
         except RuntimeError:      # the CLI's own Relay: nobody listens
             self._loop = None
 
-    def subscribe(self, topic: str, callback) -> None:
-        self._subscribers[topic].append(callback)
+    def subscribe(self, event_type: type[Event], callback) -> None:
+        self._subscribers[event_type].append(callback)
 
     def from_writer(self, group_size: int, seconds: float, published: list) -> None:
         """The writer's on_commit hook (writer thread)."""
@@ -27,9 +29,9 @@ class Bus:
             self._loop.call_soon_threadsafe(self._deliver, published)
 
     def _deliver(self, published: list) -> None:
-        for topic, payload in published:
-            for callback in self._subscribers.get(topic, ()):
+        for event in published:
+            for callback in self._subscribers.get(type(event), ()):
                 try:
-                    callback(payload)
+                    callback(event)
                 except Exception:
-                    log.exception("subscriber of %s failed", topic)
+                    log.exception("subscriber of %s failed", event.topic)

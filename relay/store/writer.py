@@ -30,11 +30,13 @@ import logging
 import queue
 import threading
 import time
+import typing
 
 import duckdb
 
 from relay.core import storable
 from relay.core.errors import ApiError, StorageUnavailable
+from relay.store.events import Event
 
 log = logging.getLogger("relay.store")
 MAX_GROUP = 5000
@@ -69,6 +71,19 @@ def _settle(items) -> None:
             future.set_exception(error)
 
 
+T = typing.TypeVar("T")
+
+
+class Scratch(typing.Generic[T]):
+    """One named part of a group's scratch space: what the operations of one group must see of
+    each other before it is committed (a key already claimed, a status already moved), since
+    memory changes only after the commit. The feature that needs it declares it once, at
+    module level; each batch makes its own value with `make` on first use."""
+
+    def __init__(self, make: typing.Callable[[], T]):
+        self.make = make
+
+
 class Batch:
     """What one group commit writes, and what it does to memory once committed."""
 
@@ -77,9 +92,9 @@ class Batch:
         self.con = con              # the writer's connection, for what must read while staging
         self.body_keys = body_keys  # seals a new message's body (relay/store/body_keys.py)
         self.rows: dict[str, list[dict]] = {}
-        self.pending: dict = {}            # scratch space operations share within the group
+        self._scratch: dict[Scratch, object] = {}
         self._after_commit: list = []
-        self.published: list[tuple[str, dict]] = []
+        self.published: list[Event] = []
         self.deletes: list[Deletion] = []
         self.seq = seq             # the last seq given out: the log's, then the batch's rows
 
@@ -103,9 +118,16 @@ class Batch:
         self.deletes.append(deletion)
         return deletion
 
-    def publish(self, topic: str, payload: dict) -> None:
+    def scratch(self, part: Scratch[T]) -> T:
+        """This group's value of a part of the scratch space."""
+        value = self._scratch.get(part)
+        if value is None:
+            value = self._scratch[part] = part.make()
+        return value
+
+    def publish(self, event: Event) -> None:
         """Announce a fact to the IOLoop's subscribers once it is committed."""
-        self.published.append((topic, payload))
+        self.published.append(event)
 
     def committed(self) -> None:
         for fn in self._after_commit:

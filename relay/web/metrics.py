@@ -11,7 +11,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
-from relay.store.bus import ATTEMPTED
+from relay.store.events import InboundRecorded, MessageAccepted, MessageStatus, WebhookAttempted
 
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 GROUP_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 5000)
@@ -84,10 +84,10 @@ class Metrics:
                             registry=registry)
         phones.set_function(lambda: len(relay.online_phones))
         bus = relay.bus
-        bus.subscribe("message.accepted", lambda m: self._tallies.count_accepted(m["channel"]))
-        bus.subscribe("message.status", lambda m: self.statuses.labels(m["status"]).inc())
-        bus.subscribe("inbound", lambda e: self.inbound.labels(e["channel"], e["event_type"]).inc())
-        bus.subscribe(ATTEMPTED, lambda a: self.webhooks.labels(a["outcome"]).inc())
+        bus.subscribe(MessageAccepted, lambda m: self._tallies.count_accepted(m.channel))
+        bus.subscribe(MessageStatus, lambda m: self.statuses.labels(m.status).inc())
+        bus.subscribe(InboundRecorded, lambda e: self.inbound.labels(e.channel, e.event_type).inc())
+        bus.subscribe(WebhookAttempted, lambda a: self.webhooks.labels(a.outcome).inc())
 
     def observe_commit(self, group_size: int, seconds: float, published) -> None:
         """The writer's on_commit hook (writer thread; prometheus_client is thread-safe)."""

@@ -6,15 +6,16 @@ import datetime as dt
 from relay.core.errors import ApiError, bad_request, not_found
 from relay.core.ids import random_id
 from relay.core.timefmt import iso, utcnow
-from relay.store.bus import ATTEMPTED
-from relay.store.writer import Batch, Operation
+from relay.store.events import WebhookAttempted, WebhookQueued
+from relay.store.writer import Batch, Operation, Scratch
 from relay.webhooks import schedule, signing
 from relay.webhooks.definition import CallbackSpec
 from relay.webhooks.payload import sent_payload, stored_payload
 from relay.webhooks.state import Callback, DueDelivery
 
-QUEUED = "webhook.queued"     # bus topic: a delivery is due at next_at; wakes the service
 MAX_CALLBACKS = 100           # per client
+# The callbacks registered earlier in the same group: (client_id, callback_url) -> callback_id.
+URLS_IN_GROUP: Scratch[dict[tuple[str, str], str]] = Scratch(dict)
 
 
 def describe(callback: Callback) -> dict:
@@ -49,7 +50,7 @@ class RegisterCallback(Operation):
 
     def stage(self, batch):
         slot = (self.client_id, self.spec.callback_url)
-        claimed = batch.pending.setdefault("callback_urls", {})
+        claimed = batch.scratch(URLS_IN_GROUP)
         callback_id = claimed.get(slot) or batch.state.webhooks.by_url.get(slot)
         created = callback_id is None
         if created and len(batch.state.webhooks.client_callbacks(self.client_id)) >= MAX_CALLBACKS:
@@ -96,7 +97,7 @@ def _enqueue(batch: Batch, callback: Callback, kind: str, subject_id: str, body:
     due = DueDelivery(delivery_id, callback.callback_id,
                       sent_payload(kind, kept, body.get("text")), now, 0, 0, now)
     batch.after_commit(lambda: batch.state.webhooks.due.__setitem__(delivery_id, due))
-    batch.publish(QUEUED, {"delivery_id": delivery_id, "next_at": now})
+    batch.publish(WebhookQueued(delivery_id, now))
 
 
 def stage_inbound_deliveries(batch: Batch, row: dict, payload: dict) -> None:
@@ -168,7 +169,7 @@ class RecordAttempt(Operation):
         _delivery_event(batch, self.delivery_id, "attempt", attempt=due.attempts + 1,
                         outcome=outcome, status_code=self.status_code, error=self.error,
                         duration_ms=self.duration_ms, next_attempt_at=next_at)
-        batch.publish(ATTEMPTED, {"delivery_id": self.delivery_id, "outcome": outcome})
+        batch.publish(WebhookAttempted(self.delivery_id, outcome))
         if gone and due.callback_id in webhooks.callbacks:
             callback = webhooks.callbacks[due.callback_id]
             _callback_event(batch, "deactivated", callback.callback_id, callback.client_id,
@@ -216,5 +217,5 @@ class Redeliver(Operation):
         due = DueDelivery(delivery["delivery_id"], callback.callback_id, delivery["payload"],
                           row["recorded_at"], delivery["attempts"], 0, row["recorded_at"])
         batch.after_commit(lambda: webhooks.due.__setitem__(due.delivery_id, due))
-        batch.publish(QUEUED, {"delivery_id": due.delivery_id, "next_at": due.next_at})
+        batch.publish(WebhookQueued(due.delivery_id, due.next_at))
         return due.delivery_id

@@ -19,7 +19,8 @@ from relay.config import ConfigError
 from relay.core.errors import StorageUnavailable
 from relay.core.timefmt import utcnow
 from relay.core.loops import call_on_loop, running_loop
-from relay.webhooks.operations import QUEUED, CancelDelivery, RecordAttempt
+from relay.store.events import WebhookQueued
+from relay.webhooks.operations import CancelDelivery, RecordAttempt
 from relay.webhooks import schedule, signing
 from relay.core.networks import parse_networks
 from relay.webhooks.addresses import AddressPolicy, GuardedResolver
@@ -65,7 +66,7 @@ class WebhookService:
             force_instance=True, max_clients=self.concurrency,
             resolver=GuardedResolver(policy=policy))
         self.loop = asyncio.get_running_loop()
-        relay.bus.subscribe(QUEUED, self._queued)
+        relay.bus.subscribe(WebhookQueued, self._queued)
         self._main = self._spawn(self._run())
 
     def _spawn(self, coroutine) -> asyncio.Task:
@@ -74,8 +75,8 @@ class WebhookService:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _queued(self, payload: dict) -> None:
-        self._timetable.add(payload["next_at"], payload["delivery_id"])
+    def _queued(self, queued: WebhookQueued) -> None:
+        self._timetable.add(queued.next_at, queued.delivery_id)
         self._wake.set()
 
     async def _run(self) -> None:

@@ -1,0 +1,103 @@
+"""Every fact the bus carries, one type per topic: an operation publishes an instance while it
+stages (relay/store/writer.py), and subscribers, which register by type (relay/store/bus.py),
+get it once its group is committed. Plain data: the features build and read them.
+
+`topic` names the fact where it leaves the process (the portal's live socket), and `fields()`
+gives its payload there, in the order the fields are declared."""
+import dataclasses
+import datetime as dt
+import typing
+
+
+class Event:
+    __slots__ = ()
+    topic: typing.ClassVar[str]
+
+    def fields(self) -> dict:
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MessageAccepted(Event):
+    """A message was accepted. It carries its content so the phone dispatcher and the senders
+    need no read to deliver it; its seq orders it among the messages read back from the log."""
+    topic: typing.ClassVar[str] = "message.accepted"
+    message_id: str
+    phone_id: str
+    channel: str
+    to: str | None
+    text: str | None
+    subject: str | None
+    title: str | None
+    tags: tuple[str, ...]
+    created_at: dt.datetime
+    seq: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MessageStatus(Event):
+    """A message's status moved forward."""
+    topic: typing.ClassVar[str] = "message.status"
+    message_id: str
+    phone_id: str
+    status: str
+    error: str | None
+    at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MessageAttempt(Event):
+    """A server-side attempt failed and another is due (the final ones are a MessageStatus)."""
+    topic: typing.ClassVar[str] = "message.attempt"
+    message_id: str
+    attempt: int
+    error: str | None
+    next_attempt_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboundRecorded(Event):
+    """A phone reported a new inbound event, as the API shows it (relay/phones/inbound.py)."""
+    topic: typing.ClassVar[str] = "inbound"
+    message_id: str
+    phone_id: str
+    event_type: str
+    channel: str
+    source: str | None
+    contact_name: str | None
+    text: str | None
+    duration_sec: int | None
+    tags: list[str]
+    occurred_at: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeviceRevoked(Event):
+    """A phone's session (session_id None: every session) may no longer connect."""
+    topic: typing.ClassVar[str] = "device.revoked"
+    phone_id: str
+    session_id: str | None
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WebhookQueued(Event):
+    """A webhook delivery is due at next_at: it wakes the webhook service."""
+    topic: typing.ClassVar[str] = "webhook.queued"
+    delivery_id: str
+    next_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WebhookAttempted(Event):
+    """A webhook try was recorded, with its outcome (delivered or failed)."""
+    topic: typing.ClassVar[str] = "webhook.attempt"
+    delivery_id: str
+    outcome: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PortalPasswordSet(Event):
+    """The portal owner's password changed: every portal session ends."""
+    topic: typing.ClassVar[str] = "portal.password_set"
+    password_hash: str
