@@ -10,7 +10,7 @@ from playwright.async_api import expect
 from portal_helpers import PASSWORD, browser_page, open_page, screenshot, sign_in
 from relay.core.inbound import inbound_event
 from relay.agent.agent import Agent
-from relay.agent.simulator import Simulator
+from relay.agent.backends.simulator import Simulator
 from relay.phones.inbound import RecordInbound
 
 
