@@ -34,13 +34,20 @@ def wait_for(condition, timeout=30.0, what="the condition"):
         time.sleep(0.1)
 
 
-def paired_relay(relay_process):
-    """A started relay with a client key and a pairing code for phone_main."""
+def paired_agent(relay_process, agent):
+    """Starts a relay with a client key, and the agent paired to it as phone_main; returns
+    (relay, key) once the agent is connected."""
     relay = relay_process()
     key = relay.cli("keys", "create", "--name", "phones").stdout.splitlines()[-1]
     code = json.loads(relay.cli("phones", "add", "phone_main").stdout)["pairing_code"]
     relay.start()
-    return relay, key, code
+    agent.start(relay, code)
+    try:
+        agent.wait_connected()
+    except BaseException:
+        agent.stop()
+        raise
+    return relay, key
 
 
 class AgentProcess:

@@ -9,7 +9,7 @@ import json
 import gammu
 import pytest
 
-from agent_helpers import AgentProcess, call, inbound_events, paired_relay, wait_final, wait_for
+from agent_helpers import AgentProcess, call, inbound_events, paired_agent, wait_final, wait_for
 from conftest import sms
 from relay.agent.backends.modem import Modem
 
@@ -76,10 +76,9 @@ def modem_agent(tmp_path, gammurc):
 def test_texts_go_out_in_parts_and_a_delivery_report_is_passed_on(relay_process, tmp_path,
                                                                   modem):
     device, gammurc = modem
-    relay, key, code = paired_relay(relay_process)
-    agent = modem_agent(tmp_path, gammurc).start(relay, code)
+    agent = modem_agent(tmp_path, gammurc)
+    relay, key = paired_agent(relay_process, agent)
     try:
-        agent.wait_connected()
         parts = {}
         for text in ("g" * 200, "☃" * 100, "☃" * 60, "Your table is ready {€}"):
             sent = call(relay, key, "POST", "/api/v1/messages", sms(text=text))[1]
@@ -104,6 +103,7 @@ def test_texts_go_out_in_parts_and_a_delivery_report_is_passed_on(relay_process,
         assert passed == {"delivery": last, "report": {"result": "delivered",
                                                        "at": "2026-12-01T12:00:05.000Z"}}
         wait_for(lambda: not inbox(device), 10, "the report to leave the modem")
+        assert "the relay refused a frame" not in agent.log()
     finally:
         agent.stop()
 
@@ -112,10 +112,9 @@ def test_texts_go_out_in_parts_and_a_delivery_report_is_passed_on(relay_process,
 def test_inbound_leaves_the_modem_only_after_the_ack_and_survives_restarts(relay_process,
                                                                           tmp_path, modem):
     device, gammurc = modem
-    relay, key, code = paired_relay(relay_process)
-    agent = modem_agent(tmp_path, gammurc).start(relay, code)
+    agent = modem_agent(tmp_path, gammurc)
+    relay, key = paired_agent(relay_process, agent)
     try:
-        agent.wait_connected()
         long_text = "Grüße aus Köln ☕ " * 12           # Unicode, three parts
         receive(device, "+4915112345678", long_text, dt.datetime(2026, 12, 1, 9, 30))
         (event,) = wait_for(lambda: inbound_events(relay, key), 30, "the long message")

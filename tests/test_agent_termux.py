@@ -3,13 +3,15 @@ first on PATH: end to end through a real relay with the agent as a subprocess, a
 backend alone for what the relay cannot ask for yet (a SIM slot) or what would take long
 (a command that hangs)."""
 import asyncio
+import contextlib
+import json
 import os
 import time
 
 import pytest
 
 import fake_termux
-from agent_helpers import (AgentProcess, call, inbound_events, paired_relay, wait_final,
+from agent_helpers import (AgentProcess, call, inbound_events, paired_agent, wait_final,
                            wait_for)
 from relay.agent.backends.termux import Termux
 from conftest import sms
@@ -46,10 +48,9 @@ def add(folder, kind, entry):
 def test_messages_go_out_through_termux_commands_and_failures_say_why(relay_process, tmp_path,
                                                                         phone):
     folder, env = phone
-    relay, key, code = paired_relay(relay_process)
-    agent = termux_agent(tmp_path, env).start(relay, code)
+    agent = termux_agent(tmp_path, env)
+    relay, key = paired_agent(relay_process, agent)
     try:
-        agent.wait_connected()
         text = 'Line one\n"quoted" $HOME `ls` ☃ ' + "x" * 300     # no shell, no length limit
         sent = call(relay, key, "POST", "/api/v1/messages", sms(text=text))[1]
         assert wait_final(relay, key, sent["message_id"])["status"] == "sent"
@@ -76,6 +77,7 @@ def test_messages_go_out_through_termux_commands_and_failures_say_why(relay_proc
             answer = wait_final(relay, key, failed["message_id"])
             assert answer["status"] == "failed" and reason in answer["last_error"], answer
         assert "Please grant the following permission" in agent.log()   # and a log line
+        assert "the relay refused a frame" not in agent.log()   # heartbeats with channels
     finally:
         agent.stop()
 
@@ -84,12 +86,12 @@ def test_messages_go_out_through_termux_commands_and_failures_say_why(relay_proc
 def test_inbox_and_call_log_are_reported_once_across_restarts_and_a_relay_kill(
         relay_process, tmp_path, phone):
     folder, env = phone
-    relay, key, code = paired_relay(relay_process)
-    agent = termux_agent(tmp_path, env).start(relay, code)
+    agent = termux_agent(tmp_path, env)
+    relay, key = paired_agent(relay_process, agent)
     seen_file = tmp_path / "phone-state" / "termux-seen.json"
     try:
-        agent.wait_connected()
-        wait_for(seen_file.exists, 30, "the first look at the phone")
+        wait_for(lambda: seen_file.exists() and set(json.loads(seen_file.read_text()))
+                 == {"sms", "calls"}, 30, "the first look at the inbox and the call log")
         add(folder, "inbox", {"_id": 7, "threadid": 2, "type": "inbox", "read": False,
                               "sender": "Ann", "address": "+447700900123",
                               "number": "+447700900123", "received": "2026-12-01 10:30:00",
@@ -188,3 +190,34 @@ async def test_vitals_come_from_battery_status_and_cell_info(tmp_path, phone, mo
     fake_termux.save(folder, {**fake_termux.load(folder), "modes": {
         "termux-telephony-cellinfo": "silent", "termux-battery-status": "error"}})
     assert await asyncio.wait_for(backend.vitals(), 20) == {}          # said in the log
+
+
+async def test_an_inbox_first_read_after_a_denied_permission_is_taken_as_read_then(
+        tmp_path, phone, monkeypatch):
+    folder, env = phone
+    monkeypatch.setenv("PATH", env["PATH"])
+    fake_termux.save(folder, {**fake_termux.load(folder), "modes": {"termux-sms-list": "error"}})
+    backend = Termux(tmp_path / "state", poll_seconds=0.05, timeout=10)
+    seen_file = tmp_path / "state" / "termux-seen.json"
+    events = []
+
+    async def collect():
+        async for event in backend.incoming():
+            events.append(event)
+    task = asyncio.ensure_future(collect())
+    try:
+        await asyncio.sleep(0.5)              # polls with the permission denied
+        assert "sms" not in json.loads(seen_file.read_text())
+        fake_termux.save(folder, {**fake_termux.load(folder), "modes": {}})
+        while "sms" not in json.loads(seen_file.read_text()):
+            await asyncio.sleep(0.05)
+        add(folder, "inbox", {"_id": 5, "threadid": 3, "type": "inbox", "read": False,
+                              "address": "+12025550178", "number": "+12025550178",
+                              "received": "2026-12-01 10:30:00", "body": "new"})
+        while not events:
+            await asyncio.sleep(0.05)
+        assert [e["event_id"] for e in events] == ["termux-sms-5"]   # not the old _id 1
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

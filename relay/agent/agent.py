@@ -1,6 +1,7 @@
 """The reference phone agent: pairs, connects, reconnects with backoff, delivers through a
 backend (relay/agent/backends/), de-duplicates by message_id, reports inbound events and
-delivery reports until acknowledged, and sends heartbeats carrying the backend's channels. The worked example of docs/device-protocol.md for phone app developers.
+delivery reports until acknowledged, and sends heartbeats carrying the backend's channels.
+The worked example of docs/device-protocol.md for phone app developers.
 
 Never sends a message twice: each attempt is journaled before the backend gets it, and a
 message redelivered after an attempt whose outcome is unknown (the agent died mid-send) is

@@ -35,8 +35,9 @@ KEEP_SENT = dt.timedelta(days=7)        # past an SMS's usual validity: no repor
 INCOMPLETE_WAIT = dt.timedelta(hours=1)  # then the parts that came are reported as they are
 RING_SECONDS = 60                       # rings of one number within this are one call
 # GSM 03.38: the default alphabet and its extension table; anything else needs Unicode.
-GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNO"
-           "PQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà" "\f^{}\\[~]|€")
+GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+           "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+           "\f^{}\\[~]|€")
 
 
 def is_gsm7(text: str) -> bool:
@@ -140,7 +141,7 @@ class Modem(Backend):
                 gone = f" (parts 1-{number - 1} went out)" if number > 1 else ""
                 log.warning("modem: %s part %d failed: %s", frame["message_id"], number,
                             describe(error))
-                return Outcome.failed(f"the modem refused part {number} of {len(parts)}: "
+                return Outcome.failed(f"the modem did not send part {number} of {len(parts)}: "
                                       f"{describe(error)}{gone}")
         self._sent[frame["message_id"]] = {"number": frame["to"], "pending": references,
                                            "sent_at": iso(utcnow())}
@@ -201,16 +202,25 @@ class Modem(Backend):
             if udh.get("AllParts", -1) > len(group) and isinstance(first["DateTime"], dt.datetime) \
                     and utcnow() - parse_iso(_utc(first["DateTime"])) < INCOMPLETE_WAIT:
                 continue                   # more parts are on their way
-            decoded = self.gammu.DecodeSMS(group)
-            text = decoded["Entries"][0]["Buffer"] if decoded and decoded.get("Entries") \
-                and isinstance(decoded["Entries"][0].get("Buffer"), str) \
-                else "".join(part["Text"] or "" for part in group)
+            text = self._text(group)
             occurred_at = _utc(first["DateTime"])
             key = f"{first['Number']}|{occurred_at}|{text}"
             yield ({"event_id": "modem-sms-" + hashlib.sha256(key.encode()).hexdigest()[:24],
                     "channel": "sms", "event_type": "message", "contact": first["Number"],
                     "text": text, "occurred_at": occurred_at},
                    [part["Location"] for part in group])
+
+    def _text(self, group: list) -> str:
+        """The text of a message's parts: DecodeSMS joins concatenated ones; a part it cannot
+        decode (a lone part, an unusual header) gives its text as it is."""
+        try:
+            decoded = self.gammu.DecodeSMS(group)
+        except self.gammu.GSMError:
+            decoded = None
+        entries = (decoded or {}).get("Entries") or [{}]
+        if isinstance(entries[0].get("Buffer"), str):
+            return entries[0]["Buffer"]
+        return "".join(part["Text"] or "" for part in group)
 
     def _calls(self) -> list[dict]:
         with self._rings_lock:

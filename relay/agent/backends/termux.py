@@ -90,10 +90,10 @@ class Termux(Backend):
     def __init__(self, state_dir, poll_seconds: float = 15.0, timeout: float = 30.0):
         self.poll_seconds, self.timeout = poll_seconds, timeout
         self._seen_path = pathlib.Path(state_dir) / SEEN_FILE
-        stored = read_json(self._seen_path, None)
-        self._first_run = stored is None
-        stored = stored or {}
+        stored = read_json(self._seen_path, {})
         self._seen = {"sms": Seen(stored.get("sms")), "calls": Seen(stored.get("calls"))}
+        # Kinds never read yet: what the phone already holds is taken as seen, not reported.
+        self._unread = {kind for kind in self._seen if kind not in stored}
         self._sim_slots: int | None = None
 
     # -- running Termux:API commands -------------------------------------------------------
@@ -117,6 +117,7 @@ class Termux(Backend):
                               "Termux:API app installed and allowed to run?)") from None
         except asyncio.CancelledError:          # the agent is stopping: leave nothing behind
             process.kill()
+            await process.wait()
             raise
         out, err = out.decode(errors="replace").strip(), err.decode(errors="replace").strip()
         if process.returncode != 0 or err:
@@ -191,21 +192,23 @@ class Termux(Backend):
                 except TermuxError as error:
                     log.warning("termux: cannot read %s: %s", kind, error)
                     continue
+                first = kind in self._unread
                 for key, order, event in found:
                     if not self._seen[kind].is_new(key, order):
                         continue
-                    if event is not None and not self._first_run:
+                    if event is not None and not first:
                         yield event           # resumed once the agent journaled it
                     self._seen[kind].add(key, order)
-                    if not self._first_run:
+                    if not first:
                         self._save_seen()
-            if self._first_run:         # what the phone held before is taken as seen
-                self._first_run = False
-                self._save_seen()
+                if first:
+                    self._unread.discard(kind)
+                    self._save_seen()
             await asyncio.sleep(self.poll_seconds)
 
     def _save_seen(self) -> None:
-        write_json(self._seen_path, {kind: seen.data() for kind, seen in self._seen.items()})
+        write_json(self._seen_path, {kind: seen.data() for kind, seen in self._seen.items()
+                                     if kind not in self._unread})
 
     async def _messages(self) -> list:
         listed = await self.run_json("termux-sms-list", "-t", "inbox", "-d", "-n",
