@@ -110,8 +110,10 @@ class Agent:
         """Runs until the relay ends the phone's access (AgentStopped) or the task is
         cancelled. Connection failures are retried with exponential backoff."""
         self._run_task = asyncio.current_task()
-        reporters = [asyncio.ensure_future(self._report_incoming()),
-                     asyncio.ensure_future(self._report_deliveries())]
+        reporters = [asyncio.ensure_future(self._follow(self.backend.incoming,
+                                                        self.report_inbound)),
+                     asyncio.ensure_future(self._follow(
+                         self.backend.delivery_reports, lambda pair: self.report_delivery(*pair)))]
         backoff = BACKOFF_FIRST
         try:
             while not self.stopping:
@@ -277,9 +279,18 @@ class Agent:
         self._write(frame)
 
     # -- inbound and heartbeats ------------------------------------------------------------
-    async def _report_incoming(self) -> None:
-        async for event in self.backend.incoming():
-            self.report_inbound(event)
+    async def _follow(self, source, report) -> None:
+        """Reports what the backend's iterator yields; an iterator that breaks is logged and
+        started again after a pause, so one bad read does not end the phone's inbound."""
+        while True:
+            try:
+                async for item in source():
+                    report(item)
+                return
+            except Exception:
+                log.exception("the %s backend failed while reading; trying again in %.0f s",
+                              self.backend.name, BACKOFF_MAX)
+                await asyncio.sleep(BACKOFF_MAX)
 
     def report_inbound(self, event: dict) -> None:
         """Journals an incoming event, then reports it until the relay acknowledges it. An
@@ -290,10 +301,6 @@ class Agent:
         frame = {"type": "inbound", **event}
         self._outbox[("inbound", event["event_id"])] = frame
         self._write(frame)
-
-    async def _report_deliveries(self) -> None:
-        async for message_id, report in self.backend.delivery_reports():
-            self.report_delivery(message_id, report)
 
     def report_delivery(self, message_id: str, report: dict) -> None:
         """Journals a delivery report, then passes it on as a status frame once the message's

@@ -189,7 +189,7 @@ class Termux(Backend):
             for kind, read in (("sms", self._messages), ("calls", self._calls)):
                 try:
                     found = await read()
-                except TermuxError as error:
+                except (TermuxError, LookupError, TypeError, ValueError) as error:
                     log.warning("termux: cannot read %s: %s", kind, error)
                     continue
                 first = kind in self._unread
