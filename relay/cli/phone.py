@@ -1,5 +1,5 @@
-"""`relay phone`: runs the reference phone agent (relay/agent/agent.py) until stopped or
-until the relay ends the phone's access."""
+"""`relay phone`: runs the reference phone agent (relay/agent/agent.py) with one backend
+(relay/agent/backends/) until stopped or until the relay ends the phone's access."""
 import asyncio
 import json
 import logging
@@ -7,8 +7,10 @@ import signal
 import sys
 
 from relay.agent.agent import Agent, AgentStopped
+from relay.agent.backends.simulator import DEFAULT_CONTACTS, Simulator
 from relay.phones.pairing_qr import pairing_qr
-from relay.agent.simulator import DEFAULT_CONTACTS, Simulator
+
+BACKENDS = ("simulator", "termux", "modem")
 
 
 def add_command(commands) -> None:
@@ -17,9 +19,21 @@ def add_command(commands) -> None:
     phone.add_argument("--pairing-code", help="pair with this code (else use saved credentials)")
     phone.add_argument("--state", default="./relay-phone",
                        help="folder for the phone's credentials and journal (./relay-phone)")
-    phone.add_argument("--simulate", action="store_true",
-                       help="deliver with the simulator (the one backend shipped)")
-    phone.add_argument("--delay", type=float, default=0.05, help="seconds to 'send' a message")
+    phone.add_argument("--backend", choices=BACKENDS,
+                       help="how to deliver: simulator, termux (an Android phone with "
+                            "Termux:API) or modem (a USB modem through Gammu)")
+    phone.add_argument("--simulate", action="store_const", const="simulator", dest="backend",
+                       help="short for --backend simulator")
+    phone.add_argument("--poll-seconds", type=float, default=15.0,
+                       help="termux, modem: seconds between looks for what came in (15)")
+    phone.add_argument("--command-timeout", type=float, default=30.0,
+                       help="termux: seconds a Termux:API command may take (30)")
+    phone.add_argument("--gammurc", help="modem: Gammu's configuration file naming the "
+                                         "device (default: Gammu's own search)")
+    phone.add_argument("--gammu-section", type=int, default=0,
+                       help="modem: the gammurc section to use (0: [gammu])")
+    phone.add_argument("--delay", type=float, default=0.05,
+                       help="simulator: seconds to 'send' a message")
     phone.add_argument("--failure-rate", type=float, default=0.0,
                        help="share of messages that fail, 0 to 1")
     phone.add_argument("--inbound-per-minute", type=float, default=0.0,
@@ -36,7 +50,15 @@ def print_qr(pairing: dict) -> None:
     pairing_qr(pairing).terminal(out=sys.stderr, compact=True)
 
 
-def simulator(args) -> Simulator:
+def make_backend(args):
+    if args.backend == "termux":
+        from relay.agent.backends.termux import Termux
+        return Termux(args.state, poll_seconds=args.poll_seconds,
+                      timeout=args.command_timeout)
+    if args.backend == "modem":
+        from relay.agent.backends.modem import Modem
+        return Modem(args.state, gammurc=args.gammurc, section=args.gammu_section,
+                     poll_seconds=args.poll_seconds)
     return Simulator(delay=args.delay, failure_rate=args.failure_rate,
                      inbound_per_minute=args.inbound_per_minute,
                      contacts=[c.strip() for c in args.contacts.split(",") if c.strip()],
@@ -69,12 +91,16 @@ async def run_agent(make_agent) -> None:
 
 
 def run(args, settings) -> int:
-    if not args.simulate:
-        print("relay phone: the simulator is the only backend shipped; pass --simulate",
-              file=sys.stderr)
+    if args.backend is None:
+        print("relay phone: choose a backend: --backend termux|modem|simulator "
+              "(--simulate is short for the simulator)", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    backend = simulator(args)
+    try:
+        backend = make_backend(args)
+    except (ImportError, OSError) as error:
+        print(f"relay phone: the {args.backend} backend cannot start: {error}", file=sys.stderr)
+        return 1
     try:
         asyncio.run(run_agent(lambda: Agent(backend, args.relay, args.state, args.pairing_code)))
     except (ValueError, AgentStopped) as error:
