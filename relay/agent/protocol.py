@@ -5,7 +5,7 @@ import json
 
 from relay.core import jsondecode, storable
 from relay.core.errors import bad_request
-from relay.core.timefmt import iso, time_field
+from relay.core.timefmt import iso, parse_iso, time_field
 
 VERSION = 1
 MAX_FRAME = 64 * 1024          # larger frames close the socket with 1009

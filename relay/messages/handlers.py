@@ -26,6 +26,7 @@ class MessagesHandler(BaseHandler):
         if request.phone_id not in self.relay.state.phones:
             raise ApiError(404, "unknown_phone", f"no phone '{request.phone_id}' is configured",
                            "phone_id")
+        self.relay.devices.check_channel(request.phone_id, request.channel)
         accepted = await self.store.write(AcceptMessage(request, self.client_id,
                                                         self.key.key_id, self.relay.secret_box))
         answer = {"success": True, "message_id": accepted.message_id,

@@ -3,6 +3,7 @@ websocket /api/v1/device/ws (docs/device-protocol.md)."""
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import time
 
@@ -188,9 +189,12 @@ class DeviceSocket(PhoneAuth, BaseHandler, tornado.websocket.WebSocketHandler):
                 "relay_event_id": recorded.event_id, "duplicate": recorded.duplicate}
 
     async def _on_heartbeat(self, frame: dict) -> None:
-        values = protocol.heartbeat(frame)
-        self.relay.devices.seen(self.phone_id, values)
-        self.relay.devices.record(RecordDeviceEvent(self.phone_id, "heartbeat", **values))
+        values, channels = protocol.heartbeat(frame), protocol.capabilities(frame)
+        devices = self.relay.devices
+        devices.seen(self.phone_id, values)
+        devices.record(RecordDeviceEvent(self.phone_id, "heartbeat", **values, channels=channels),
+                       then=None if channels is None else functools.partial(
+                           devices.capable, self.phone_id, channels))
 
     def on_close(self):
         if self._expiry is not None:
