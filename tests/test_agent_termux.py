@@ -1,7 +1,7 @@
 """The termux backend against stand-ins of Termux:API's commands (tests/helpers/fake_termux.py) put
 first on PATH: end to end through a real relay with the agent as a subprocess, and the
-backend alone for what the relay cannot ask for yet (a SIM slot) or what would take long
-(a command that hangs)."""
+backend alone for what a relay cannot arrange (a SIM slot the phone lacks) or what would
+take long (a command that hangs)."""
 import asyncio
 import contextlib
 import json
@@ -56,6 +56,10 @@ def test_messages_go_out_through_termux_commands_and_failures_say_why(relay_proc
         assert wait_final(relay, key, sent["message_id"])["status"] == "sent"
         (send,) = fake_termux.calls(folder, "termux-sms-send")
         assert send["argv"] == ["-n", "+12025550143"] and send["stdin"] == text
+        second = call(relay, key, "POST", "/api/v1/messages", sms(text="slot 2", sim=2))[1]
+        assert wait_final(relay, key, second["message_id"])["status"] == "sent"
+        send = fake_termux.calls(folder, "termux-sms-send")[-1]
+        assert send["argv"] == ["-n", "+12025550143", "-s", "1"] and send["stdin"] == "slot 2"
 
         note = call(relay, key, "POST", "/api/v1/messages",
                     {"phone_id": "phone_main", "channel": "notify", "title": "Door",
@@ -65,9 +69,11 @@ def test_messages_go_out_through_termux_commands_and_failures_say_why(relay_proc
         assert shown["argv"] == ["--id", note["message_id"], "--title", "Door"]
         assert shown["stdin"] == "Someone rang"
 
-        wa = call(relay, key, "POST", "/api/v1/messages", sms(channel="wa"))[1]
-        refused = wait_final(relay, key, wa["message_id"])
-        assert refused["status"] == "failed" and "WhatsApp" in refused["last_error"]
+        # What the phone said it can deliver: WhatsApp is refused at the API.
+        wait_for(lambda: call(relay, key, "GET", "/api/v1/phones/phone_main")[1]["phone"][
+            "capabilities"] == ["notify", "sms"], what="the phone's capabilities")
+        status, refused = call(relay, key, "POST", "/api/v1/messages", sms(channel="wa"))
+        assert status == 422 and refused["error"]["code"] == "channel_unavailable"
 
         for mode, reason in (("error", "Please grant the following permission"),
                              ("fail", "something went wrong")):

@@ -145,9 +145,13 @@ def error_frame(error, frame: dict | None) -> dict:
 
 
 def deliver_frame(message: dict, expires_at: dt.datetime) -> dict:
-    """A deliver frame for a message as "message.accepted" publishes it (or the start-up load)."""
-    return {"type": "deliver", "message_id": message["message_id"],
-            "channel": message["channel"], "to": message["to"], "text": message["text"],
-            "subject": message["subject"], "title": message["title"],
-            "tags": message["tags"] or (), "created_at": iso(message["created_at"]),
-            "expires_at": iso(expires_at)}
+    """A deliver frame for a message as "message.accepted" publishes it (or the start-up load);
+    `sim` only when the client asked for a slot."""
+    frame = {"type": "deliver", "message_id": message["message_id"],
+             "channel": message["channel"], "to": message["to"], "text": message["text"],
+             "subject": message["subject"], "title": message["title"],
+             "tags": message["tags"] or (), "created_at": iso(message["created_at"]),
+             "expires_at": iso(expires_at)}
+    if message.get("sim") is not None:
+        frame["sim"] = message["sim"]
+    return frame

@@ -2,6 +2,7 @@
 from relay.messages import validate
 from relay.core.errors import ApiError, bad_request
 from relay.core.numbers import whole_number
+from relay.core.routing import phone_delivers
 from relay.core.timefmt import time_field
 from relay.web.base import BaseHandler
 from relay.web.openapi import (CALLBACK_URL, CURSOR, GIVEN_TIME, IDEMPOTENCY_KEY, NULLABLE_STRING,
@@ -26,6 +27,10 @@ class MessagesHandler(BaseHandler):
         if request.phone_id not in self.relay.state.phones:
             raise ApiError(404, "unknown_phone", f"no phone '{request.phone_id}' is configured",
                            "phone_id")
+        if request.sim is not None and not phone_delivers(request.channel,
+                                                          bool(settings.smtp_host)):
+            raise bad_request("sim", f"'sim' is a phone's SIM slot; this relay sends "
+                              f"{request.channel} itself", "not_allowed")
         self.relay.devices.check_channel(request.phone_id, request.channel)
         accepted = await self.store.write(AcceptMessage(request, self.client_id,
                                                         self.key.key_id, self.relay.secret_box))
@@ -95,6 +100,7 @@ MESSAGE = {
         "to": NULLABLE_STRING, "text": NULLABLE_STRING, "subject": NULLABLE_STRING,
         "title": NULLABLE_STRING, "source": NULLABLE_STRING, "idempotency_key": NULLABLE_STRING,
         "tags": {"type": "array", "items": {"type": "string"}},
+        "sim": {"type": ["integer", "null"], "description": "the SIM slot asked for"},
         "history": {"type": "array", "items": {
             "type": "object", "required": ["status", "at"],
             "properties": {"status": {"type": "string"}, "at": TIME,
@@ -130,6 +136,8 @@ _REQUIRED = {"sms": ["to"], "wa": ["to"], "tg": ["to"], "email": ["to", "subject
 def _channel_rules(channel: str) -> dict:
     given = _CHANNELS[channel]
     properties = {"channel": {"const": channel}, **given}
+    if channel == "tg_bot":                             # sent by the relay, not a phone
+        properties["sim"] = _NONE
     for name in ("subject", "title", "bot_token"):      # only for the channels that take them
         properties.setdefault(name, _NONE)
     return {"properties": properties, "required": _REQUIRED.get(channel, [])}
@@ -150,6 +158,9 @@ SEND = {
         "title": or_null({"type": "string", "maxLength": validate.MAX_SUBJECT}),
         "bot_token": {"type": ["string", "null"], "writeOnly": True},
         "tags": tag_list(validate.MAX_TAGS, validate.MAX_TAG),
+        "sim": or_null({"enum": list(validate.SIM_SLOTS), "description":
+                        "the phone's SIM slot to send from (a phone without it fails the "
+                        "message); not for a channel the relay sends itself"}),
         "status_callback_url": or_null({
             **CALLBACK_URL, "description": "a callback URL the client registered (and left "
                                            "active); gets the message's status changes"}),

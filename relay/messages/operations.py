@@ -80,7 +80,7 @@ class AcceptMessage(Operation):
             "client_id": self.client_id, "key_id": self.key_id, "phone_id": request.phone_id,
             "channel": request.channel, "recipient": request.to, "source": request.source,
             "tags": list(request.tags) or None, "idempotency_key": request.idempotency_key,
-            "fingerprint": fingerprint, "body": state.body_keys.seal(
+            "fingerprint": fingerprint, "sim": request.sim, "body": state.body_keys.seal(
                 batch, entry.message_id, now, request.text, request.subject, request.title)})
         if callback_id is not None:
             stage_message_callback(batch, entry.message_id, callback_id)
@@ -101,5 +101,6 @@ class AcceptMessage(Operation):
                                            "channel": request.channel, "to": request.to,
                                            "text": request.text, "subject": request.subject,
                                            "title": request.title, "tags": request.tags,
-                                           "created_at": now, "seq": seq})
+                                           "sim": request.sim, "created_at": now,
+                                           "seq": seq})
         return Accepted(entry.message_id, False)

@@ -16,12 +16,12 @@ _CURRENT = """
     FROM message_events {where} GROUP BY message_id"""
 
 _MESSAGE_COLUMNS = ("m.seq, m.message_id, m.created_at, m.phone_id, m.channel, m.recipient, "
-                    "m.source, m.tags, m.idempotency_key, m.body")
+                    "m.source, m.tags, m.idempotency_key, m.sim, m.body")
 # text, subject and title are the body's (relay/store/bodies.py): NULL once retention dropped it.
 _COLUMNS = (_MESSAGE_COLUMNS + ", b.text, b.subject, b.title"
             ", coalesce(s.status, 'queued') AS status, s.last_error, s.delivered_at")
 _NAMES = ("seq", "message_id", "created_at", "phone_id", "channel", "to", "source", "tags",
-          "idempotency_key", "body", "text", "subject", "title", "status", "last_error",
+          "idempotency_key", "sim", "body", "text", "subject", "title", "status", "last_error",
           "delivered_at")
 
 

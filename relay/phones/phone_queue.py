@@ -16,7 +16,7 @@ _OPEN = """
                                   WHERE e.message_id = m.message_id AND e.status IN $terminal)
     ORDER BY m.seq"""
 _CONTENT = ("m.message_id", "m.phone_id", "m.channel", "m.recipient", "b.text", "b.subject",
-            "b.title", "m.tags", "m.created_at", "m.seq", "m.body")
+            "b.title", "m.tags", "m.created_at", "m.seq", "m.sim", "m.body")
 _NAMES = [("to" if c == "m.recipient" else c[2:]) for c in _CONTENT]
 
 # The seqs of each phone's open messages in (after, horizon], oldest first, and their count.
