@@ -5,7 +5,7 @@ import json
 
 from relay.core import jsondecode, storable
 from relay.core.errors import bad_request
-from relay.core.timefmt import iso, parse_iso, time_field
+from relay.core.timefmt import iso, time_field
 
 VERSION = 1
 MAX_FRAME = 64 * 1024          # larger frames close the socket with 1009
@@ -86,11 +86,8 @@ def delivery_report(frame: dict) -> dict | None:
         raise bad_request("delivery", "'delivery.result' must be one of "
                           + ", ".join(DELIVERY_RESULTS))
     at = delivery.get("at")
-    try:
-        at = parse_iso(at) if at is not None else None
-    except (ValueError, AttributeError):
-        raise bad_request("delivery", "'delivery.at' must be an ISO-8601 time") from None
-    return {"result": delivery["result"], "at": at}
+    return {"result": delivery["result"],
+            "at": None if at is None else time_field("delivery", at)}
 
 
 def delivery_frame(message_id: str, report: dict) -> dict:

@@ -93,7 +93,16 @@ MESSAGE = {
                  "phone_id", "to", "source"],
     "properties": {
         "message_id": {"type": "string"}, "status": {"enum": list(STATUSES)},
-        "last_error": NULLABLE_STRING, "created_at": TIME, "delivered_at": TIME,
+        "last_error": NULLABLE_STRING, "created_at": TIME,
+        "sent_at": {**TIME, "description": "when it was handed on: to the network by the phone, "
+                    "or to the SMTP server or Bot API by the relay; null until sent"},
+        "delivered_at": {**TIME, "description": "when it was delivered as far as the relay "
+                         "knows: the network's time when a delivery report said delivered, "
+                         "else sent_at; null when the network reported it undelivered"},
+        "delivery_result": {"enum": ["delivered", "undelivered", None], "description":
+                            "the network's delivery report; null until one comes (many phones "
+                            "never get one)"},
+        "delivery_reported_at": {**TIME, "description": "the time of the delivery report"},
         "next_attempt_at": {**TIME, "description": "email and tg_bot sent by the relay: when "
                             "the next attempt is due after a failed one; else null"},
         "channel": {"enum": list(validate.CHANNELS)}, "phone_id": {"type": "string"},
@@ -104,7 +113,9 @@ MESSAGE = {
         "history": {"type": "array", "items": {
             "type": "object", "required": ["status", "at"],
             "properties": {"status": {"type": "string"}, "at": TIME,
-                           "error": NULLABLE_STRING}}},
+                           "error": NULLABLE_STRING,
+                           "delivery_result": {"enum": ["delivered", "undelivered"],
+                                               "description": "a delivery report's entry"}}}},
     },
 }
 _NONE = {"type": "null"}

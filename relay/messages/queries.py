@@ -2,6 +2,7 @@
 import base64
 
 from relay.core.errors import bad_request
+from relay.messages.delivery import outcomes
 from relay.messages.validate import SERVER_CHANNELS
 from relay.core.numbers import ascii_digits
 from relay.core.timefmt import iso
@@ -76,6 +77,10 @@ def get_message(cur, body_keys, client_id: str, message_id: str) -> dict | None:
                        body_keys)
     message["history"] = [{"status": "queued", "at": message["created_at"], "error": None}] + [
         {"status": status, "at": iso(at), "error": error} for status, at, error, _ in events]
+    outcomes(cur, [message], row[0])
+    if message["delivery_result"] is not None:
+        message["history"].append({"status": "sent", "at": message["delivery_reported_at"],
+                                   "error": None, "delivery_result": message["delivery_result"]})
     return _with_attempts(cur, [message])[0]
 
 
@@ -138,4 +143,7 @@ def list_messages(cur, body_keys, client_id: str, filters: dict,
                                     "AND message_id IN (SELECT message_id FROM m)")
             + f") s USING (message_id) {MESSAGE_JOIN} ORDER BY m.seq DESC", params).fetchall()
     next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
-    return _with_attempts(cur, [_message(row, body_keys) for row in rows[:limit]]), next_cursor
+    page = [_message(row, body_keys) for row in rows[:limit]]
+    if page:    # the page's oldest message is its last
+        outcomes(cur, page, rows[len(page) - 1][0])
+    return _with_attempts(cur, page), next_cursor

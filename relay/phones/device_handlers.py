@@ -19,6 +19,7 @@ from relay.web.openapi import error_responses, json_body, json_response
 from relay.phones import credentials
 from relay.phones.phone_queue import RecordDeviceEvent
 from relay.phones.inbound import RecordInbound
+from relay.messages.delivery import record_delivery
 from relay.messages.status import RecordStatus
 
 log = logging.getLogger("relay.device")
@@ -178,6 +179,9 @@ class DeviceSocket(PhoneAuth, BaseHandler, tornado.websocket.WebSocketHandler):
         message_id, status, error, delivered_at = protocol.status_report(frame)
         recorded = await self.store.write(RecordStatus(message_id, status, error, delivered_at,
                                                        phone_id=self.phone_id))
+        report = protocol.delivery_report(frame)
+        if report is not None:      # the network's word on it, once it is sent
+            recorded = await record_delivery(self.store, self.phone_id, message_id, report)
         return {"type": "ack", "for": "status", "message_id": message_id, "status": status,
                 "recorded": recorded}
 
