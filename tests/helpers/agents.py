@@ -51,16 +51,17 @@ def paired_agent(relay_process, agent):
 
 
 class AgentProcess:
-    """`relay phone` as a subprocess; its output goes to a log file the test can read."""
+    """`relay phone` (or another program that runs the agent, such as the served agent file)
+    as a subprocess; its output goes to a log file the test can read."""
 
-    def __init__(self, state_dir, log_path, args, env=None):
+    def __init__(self, state_dir, log_path, args, env=None, program=None):
         self.state_dir, self.log_path, self.args = state_dir, log_path, list(args)
         self.env = {**os.environ, **(env or {})}
+        self.program = program or [sys.executable, "-m", "relay", "phone"]
         self.proc = None
 
     def start(self, relay=None, code=None):
-        argv = [sys.executable, "-m", "relay", "phone", "--state", str(self.state_dir),
-                *self.args]
+        argv = [*self.program, "--state", str(self.state_dir), *self.args]
         if relay is not None:
             argv += ["--relay", relay.url, "--pairing-code", code]
         with open(self.log_path, "a") as log:
