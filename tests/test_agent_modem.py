@@ -9,7 +9,8 @@ import json
 import gammu
 import pytest
 
-from helpers.agents import AgentProcess, call, inbound_events, paired_agent, wait_final, wait_for
+from helpers.agents import (AgentProcess, call, inbound_events, message_status, paired_agent,
+                           wait_final, wait_for)
 from helpers.relays import sms
 from relay.agent.backends.modem import Modem
 
@@ -89,11 +90,12 @@ def test_texts_go_out_in_parts_and_a_delivery_report_is_passed_on(relay_process,
         # GSM-7 fits 153 characters a part when concatenated, Unicode 67 (70 alone).
         assert [len(references[parts[t]]) for t in parts] == [2, 2, 1, 1]
 
-        note = call(relay, key, "POST", "/api/v1/messages",
-                    {"phone_id": "phone_main", "channel": "notify", "text": "hi"})[1]
-        refused = wait_final(relay, key, note["message_id"])
-        assert refused["status"] == "failed"
-        assert "modem backend cannot deliver 'notify'" in refused["last_error"]
+        # The modem said it delivers sms alone: a notification is refused at the API.
+        wait_for(lambda: call(relay, key, "GET", "/api/v1/phones/phone_main")[1]["phone"][
+            "capabilities"] == ["sms"], what="the modem's capabilities")
+        status, refused = call(relay, key, "POST", "/api/v1/messages",
+                               {"phone_id": "phone_main", "channel": "notify", "text": "hi"})
+        assert status == 422 and refused["error"]["code"] == "channel_unavailable"
 
         last = parts["Your table is ready {€}"]
         report_delivery(device, "12025550143", 255, 0, dt.datetime(2026, 12, 1, 12, 0, 5))
@@ -103,6 +105,10 @@ def test_texts_go_out_in_parts_and_a_delivery_report_is_passed_on(relay_process,
         assert passed == {"delivery": last, "report": {"result": "delivered",
                                                        "at": "2026-12-01T12:00:05.000Z"}}
         wait_for(lambda: not inbox(device), 10, "the report to leave the modem")
+        confirmed = message_status(relay, key, last)
+        assert (confirmed["status"], confirmed["delivery_result"], confirmed["delivered_at"]) \
+            == ("sent", "delivered", "2026-12-01T12:00:05.000Z")
+        assert message_status(relay, key, parts["g" * 200])["delivery_result"] is None
         assert "the relay refused a frame" not in agent.log()
     finally:
         agent.stop()
