@@ -40,7 +40,11 @@ async def test_a_phone_that_never_said_accepts_every_channel(relay, client):
 
 
 async def test_a_channel_the_phone_excludes_is_refused(relay, client):
+    status, before = await client.post("/api/v1/messages", {**NOTIFY, "idempotency_key": "k"})
+    assert status == 202, before
     await _says(relay, client, ["sms"])
+    status, again = await client.post("/api/v1/messages", {**NOTIFY, "idempotency_key": "k"})
+    assert status == 200 and again["message_id"] == before["message_id"], again
     status, body = await client.post("/api/v1/messages", NOTIFY)
     assert status == 422, body
     error = body["error"]
@@ -54,7 +58,7 @@ async def test_a_channel_the_phone_excludes_is_refused(relay, client):
         status, body = await client.post("/api/v1/messages", message)
         assert status == 202, body
     _, listed = await client.get("/api/v1/messages?limit=10")
-    assert sorted(m["channel"] for m in listed["messages"]) == ["sms", "tg_bot"]
+    assert sorted(m["channel"] for m in listed["messages"]) == ["notify", "sms", "tg_bot"]
 
 
 async def test_the_agent_says_its_backends_channels(relay, client):

@@ -31,7 +31,10 @@ class MessagesHandler(BaseHandler):
                                                           bool(settings.smtp_host)):
             raise bad_request("sim", f"'sim' is a phone's SIM slot; this relay sends "
                               f"{request.channel} itself", "not_allowed")
-        self.relay.devices.check_channel(request.phone_id, request.channel)
+        if request.idempotency_key is None or self.relay.state.idempotency(
+                (self.client_id, request.idempotency_key)) is None:
+            # A repeat of what was accepted is answered as such, whatever the phone says now.
+            self.relay.devices.check_channel(request.phone_id, request.channel)
         accepted = await self.store.write(AcceptMessage(request, self.client_id,
                                                         self.key.key_id, self.relay.secret_box))
         answer = {"success": True, "message_id": accepted.message_id,
