@@ -12,8 +12,8 @@ import sys
 from relay.agent.agent import Agent, AgentStopped
 from relay.agent.backends.simulator import DEFAULT_CONTACTS, Simulator
 
-PROGRAM = "relay phone"
 BACKENDS = ("simulator", "termux", "modem")
+FILE_NAME = "relay-agent.pyz"      # the name the relay serves it under
 
 
 def add_arguments(phone) -> None:
@@ -87,21 +87,21 @@ async def run_agent(make_agent) -> None:
         agent.close()
 
 
-def run(args) -> int:
+def run(args, program: str = "relay phone") -> int:
     if args.backend is None:
-        print(f"{PROGRAM}: choose a backend: --backend termux|modem|simulator "
+        print(f"{program}: choose a backend: --backend termux|modem|simulator "
               "(--simulate is short for the simulator)", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         backend = make_backend(args)
     except (ImportError, OSError) as error:
-        print(f"{PROGRAM}: the {args.backend} backend cannot start: {error}", file=sys.stderr)
+        print(f"{program}: the {args.backend} backend cannot start: {error}", file=sys.stderr)
         return 1
     try:
         asyncio.run(run_agent(lambda: Agent(backend, args.relay, args.state, args.pairing_code)))
     except (ValueError, AgentStopped) as error:
-        print(f"{PROGRAM}: {error}", file=sys.stderr)
+        print(f"{program}: {error}", file=sys.stderr)
         return 1
     finally:
         backend.close()
@@ -110,8 +110,8 @@ def run(args) -> int:
 
 def main(argv=None) -> int:
     """The served agent file's entry point."""
-    parser = argparse.ArgumentParser(prog="relay-agent.pyz",
+    parser = argparse.ArgumentParser(prog=FILE_NAME,
                                      description="Relay's phone agent: pairs with a relay and "
                                                  "delivers its messages")
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return run(parser.parse_args(argv), FILE_NAME)

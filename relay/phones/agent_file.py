@@ -13,9 +13,9 @@ import zipfile
 import tornado
 
 import relay
+from relay.agent.cli import FILE_NAME
 
-PATH = "/agent/relay-agent.pyz"
-FILE_NAME = "relay-agent.pyz"
+PATH = f"/agent/{FILE_NAME}"
 _MAIN = ("import sys\n\nfrom relay.agent.cli import main\n\nsys.exit(main())\n")
 # Every zip entry has a time: a fixed one keeps the file the same from build to build.
 _TIME = (2020, 1, 1, 0, 0, 0)
