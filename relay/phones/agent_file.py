@@ -75,7 +75,7 @@ def _tornado_files() -> dict[str, pathlib.Path]:
 
 
 def build() -> bytes:
-    """The zipapp's bytes. Takes a moment (about 150 files): run it off the IOLoop."""
+    """The zipapp's bytes. It reads some fifty files: run it off the IOLoop."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         entries = {**_tornado_files(), **_agent_modules()}
