@@ -9,7 +9,7 @@ import relay
 from relay.admin import handlers as admin_handlers
 from relay.analytics import contacts_handlers, handlers as analytics_handlers
 from relay.messages import handlers as messages_handlers
-from relay.phones import device_handlers, handlers as phones_handlers
+from relay.phones import agent_handlers, device_handlers, handlers as phones_handlers
 from relay.portal import api as portal_api, live, overview, session, static_files
 from relay.web import health, metrics_handler
 from relay.web.base import BaseHandler
@@ -18,7 +18,7 @@ from relay.webhooks import handlers as webhooks_handlers
 
 FEATURES = (messages_handlers, health, admin_handlers, device_handlers, phones_handlers,
             webhooks_handlers, contacts_handlers, analytics_handlers, metrics_handler, session,
-            portal_api, overview, live, static_files)
+            portal_api, overview, live, static_files, agent_handlers)
 OPENAPI_PATHS = {"/api/v1/openapi.json": {"get": {
     "summary": "This document", "security": [],
     "responses": {"200": json_response("the OpenAPI document", {"type": "object"})}}}}

@@ -2,26 +2,42 @@
 # Sets up everything the test suite needs, then runs it: ./scripts/test.sh [pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Installs Debian packages for the tests when something they need is missing.
+apt_install() {
+  local why="$1"; shift
+  local as_root=() log
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+      as_root=(sudo)
+    else
+      echo "test.sh: $why needs $* and this user can install nothing (not root, no sudo):" \
+           "install those Debian packages, then run again" >&2
+      exit 1
+    fi
+  fi
+  log="$(mktemp)"
+  echo "Installing $* for $why" >&2
+  if ! { "${as_root[@]}" apt-get update -qq &&
+         "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } \
+       > "$log" 2>&1; then
+    cat "$log" >&2
+    echo "test.sh: could not install $* with apt-get (see above)" >&2
+    exit 1
+  fi
+  rm -f "$log"
+}
+
+# The modem backend's tests use python-gammu (a test extra); where pip finds no wheel of it,
+# it builds against libgammu, with a C compiler and pkg-config.
+if ! { [ -x .venv/bin/python ] && .venv/bin/python -c "import gammu" 2>/dev/null; } &&
+   ! pkg-config --exists gammu 2>/dev/null; then
+  apt_install "the modem tests" libgammu-dev pkg-config gcc
+fi
 source scripts/setup.sh test
 # The portal's browser tests drive Debian's chromium (Playwright's own browser download needs
-# the internet); install it when missing.
+# the internet).
 if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" -eq 0 ]; then
-    as_root=()
-  elif command -v sudo >/dev/null 2>&1; then
-    as_root=(sudo)
-  else
-    echo "test.sh: chromium is missing and this user can install nothing (not root, no sudo):" \
-         "install Debian's chromium package, then run again" >&2
-    exit 1
-  fi
-  echo "Installing chromium for the portal tests (log: .venv/chromium-install.log)" >&2
-  if ! { "${as_root[@]}" apt-get update -qq &&
-         "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
-       > .venv/chromium-install.log 2>&1; then
-    cat .venv/chromium-install.log >&2
-    echo "test.sh: could not install chromium with apt-get (see above)" >&2
-    exit 1
-  fi
+  apt_install "the portal's browser tests" chromium
 fi
 exec .venv/bin/python -m pytest "$@"

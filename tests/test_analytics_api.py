@@ -23,7 +23,8 @@ async def test_an_empty_relay_answers_zeros_and_empty_lists(client):
                                "answered_calls": 0, "missed_calls": 0,
                                "avg_call_duration_sec": 0.0, "median_response_min": 0.0,
                                "channels": {}}
-    assert body["sent_summary"] == {"sent_total": 0, "channels": {}, "statuses": {}}
+    assert body["sent_summary"] == {"sent_total": 0, "channels": {}, "statuses": {},
+                                    "delivered": 0, "undelivered": 0}
     assert body["email_report"] == {"inbound_total": 0, "sent_total": 0,
                                     "top_inbound_senders": [], "top_sent_recipients": [],
                                     "domains": [], "by_day": []}

@@ -292,7 +292,8 @@ def sections(inbound: list[dict], outbound: list[Sent], f: dict) -> dict:
             "channels": dict(collections.Counter(e["channel"] for e in inbound))},
         "sent_summary": {"sent_total": len(outbound),
                          "channels": dict(collections.Counter(m.channel for m in outbound)),
-                         "statuses": dict(collections.Counter(m.status for m in outbound))},
+                         "statuses": dict(collections.Counter(m.status for m in outbound)),
+                         "delivered": 0, "undelivered": 0},     # no delivery reports here
         "sent_by_channel": dict(collections.Counter(m.channel for m in outbound)),
         "sent_by_day": _days([m.created_at for m in outbound], tz),
         "sent_by_person": [{**row, "last_sent": iso(last_sent[row["destination"]])}

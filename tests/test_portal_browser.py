@@ -11,7 +11,7 @@ from playwright.async_api import expect
 from helpers.portal_browser import PASSWORD, browser_page, open_page, screenshot, sign_in
 from relay.core.inbound import inbound_event
 from relay.agent.agent import Agent
-from relay.agent.simulator import Simulator
+from relay.agent.backends.simulator import Simulator
 from relay.phones.inbound import RecordInbound
 
 pytestmark = pytest.mark.slow

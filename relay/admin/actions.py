@@ -14,7 +14,7 @@ from relay.core.numbers import whole_number
 from relay.core.timefmt import parse_duration
 from relay.portal import passwords
 from relay.admin import backup as store_backup, keys, maintenance
-from relay.phones import credentials, operations as phones
+from relay.phones import agent_file, credentials, operations as phones
 from relay.portal import operations as portal
 
 
@@ -41,13 +41,20 @@ def keys_revoke(relay, name: str):
 def phones_add(relay, phone_id: str):
     """Adds the phone and issues its first single-use pairing code (valid 10 minutes)."""
     added = relay.store.write_sync(credentials.AddPhoneWithCode(phones.AddPhone(phone_id)))
-    return {**added, "relay_url": relay.settings.url}
+    return _with_install(relay, added)
 
 
 def phones_pair(relay, phone_id: str):
     """A fresh pairing code; the phone's current tokens are revoked and its socket closed."""
     issued = relay.store.write_sync(credentials.IssuePairingCode(phone_id))
-    return {**issued, "relay_url": relay.settings.url}
+    return _with_install(relay, issued)
+
+
+def _with_install(relay, pairing: dict) -> dict:
+    """A pairing with the relay's URL and the two commands that install the agent with it."""
+    url = relay.settings.url
+    return {**pairing, "relay_url": url,
+            "install_commands": agent_file.install_commands(url, pairing["pairing_code"])}
 
 
 def phones_list(relay):

@@ -1,6 +1,7 @@
 """The reference phone agent: pairs, connects, reconnects with backoff, delivers through a
-pluggable backend, de-duplicates by message_id, reports inbound events until acknowledged, and
-sends heartbeats. The worked example of docs/device-protocol.md for phone app developers.
+backend (relay/agent/backends/), de-duplicates by message_id, reports inbound events and
+delivery reports until acknowledged, and sends heartbeats carrying the backend's channels.
+The worked example of docs/device-protocol.md for phone app developers.
 
 Never sends a message twice: each attempt is journaled before the backend gets it, and a
 message redelivered after an attempt whose outcome is unknown (the agent died mid-send) is
@@ -8,7 +9,6 @@ reported failed rather than sent again."""
 import asyncio
 import json
 import logging
-import os
 import pathlib
 
 import tornado.httpclient
@@ -19,6 +19,8 @@ import relay
 from relay.core.statuses import FINAL
 from relay.core.timefmt import iso, parse_iso, utcnow
 from relay.agent import protocol
+from relay.agent.backends import refusal
+from relay.agent.files import write_json
 from relay.agent.journal import Journal
 
 log = logging.getLogger("relay.agent")
@@ -45,16 +47,8 @@ class Credentials:
 
     def save(self, **values) -> None:
         self.data.update(values)
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(json.dumps(self.data))
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, self.path)
+        if self.path is not None:
+            write_json(self.path, self.data, mode=0o600)
 
 
 class Agent:
@@ -79,6 +73,8 @@ class Agent:
         self.stopping = False
         for event in self.journal.unacked_inbound.values():
             self._outbox[("inbound", event["event_id"])] = {"type": "inbound", **event}
+        for message_id, report in self.journal.unacked_deliveries.items():
+            self._outbox[("delivery", message_id)] = protocol.delivery_frame(message_id, report)
 
     @property
     def phone_id(self) -> str | None:
@@ -115,7 +111,10 @@ class Agent:
         """Runs until the relay ends the phone's access (AgentStopped) or the task is
         cancelled. Connection failures are retried with exponential backoff."""
         self._run_task = asyncio.current_task()
-        inbound = asyncio.ensure_future(self._report_incoming())
+        reporters = [asyncio.ensure_future(self._follow(self.backend.incoming,
+                                                        self.report_inbound)),
+                     asyncio.ensure_future(self._follow(
+                         self.backend.delivery_reports, lambda pair: self.report_delivery(*pair)))]
         backoff = BACKOFF_FIRST
         try:
             while not self.stopping:
@@ -134,8 +133,7 @@ class Agent:
                 if code == protocol.CLOSE_TOKEN_EXPIRED:
                     self.credentials.data.pop("access_token", None)
         finally:
-            inbound.cancel()
-            for task in self._tasks:
+            for task in (*reporters, *self._tasks):
                 task.cancel()
 
     def stop(self) -> None:
@@ -173,8 +171,9 @@ class Agent:
     async def _session(self, connection) -> int | None:
         self.connection = connection
         self.connected.set()
-        for frame in list(self._outbox.values()):     # unacknowledged reports go again
-            self._write(frame)
+        for (kind, key), frame in list(self._outbox.items()):   # unacknowledged reports go
+            if kind != "delivery" or ("status", key) not in self._outbox:   # again
+                self._write(frame)
         heartbeats = asyncio.ensure_future(self._heartbeats())
         try:
             while (raw := await connection.read_message()) is not None:
@@ -205,6 +204,8 @@ class Agent:
             log.warning("the relay refused a frame: %s", frame)
             key = ("inbound", frame.get("event_id")) if frame.get("frame_type") == "inbound" \
                 else ("status", frame.get("message_id"))
+            if key not in self._outbox:         # the status frame of a delivery report
+                key = ("delivery", key[1])
             if frame.get("code") != "storage_unavailable":   # a bad frame: sending it again
                 self._outbox.pop(key, None)                  # would not help
 
@@ -217,8 +218,15 @@ class Agent:
         if frame.get("for") == "inbound":
             self._outbox.pop(("inbound", frame["event_id"]), None)
             self.journal.inbound_acked(frame["event_id"])
+            self._spawn(self.backend.acknowledged(frame["event_id"]))
         elif frame.get("for") == "status" and frame.get("status") in FINAL:
-            self._outbox.pop(("status", frame["message_id"]), None)
+            message_id = frame["message_id"]
+            if self._outbox.pop(("status", message_id), None) is not None:
+                # A delivery report waits for the final status it refines to be recorded.
+                if ("delivery", message_id) in self._outbox:
+                    self._write(self._outbox[("delivery", message_id)])
+            elif self._outbox.pop(("delivery", message_id), None) is not None:
+                self.journal.delivery_acked(message_id)
 
     # -- delivering ------------------------------------------------------------------------
     async def _deliver(self, frame: dict) -> None:
@@ -240,8 +248,12 @@ class Agent:
     async def _attempt(self, frame: dict) -> dict:
         message_id, expires_at = frame["message_id"], frame.get("expires_at")
 
-        def outcome(status, error, delivered_at=None):
-            return self.journal.result(message_id, status, error, delivered_at, expires_at)
+        def outcome(status, error, delivered_at=None, references=()):
+            return self.journal.result(message_id, status, error, delivered_at, expires_at,
+                                       references)
+        refused = refusal(self.backend, frame)
+        if refused is not None:
+            return outcome("failed", refused)
         if message_id in self.journal.attempted:
             return outcome("failed", "interrupted while sending; not sent again to avoid a "
                            "duplicate")
@@ -250,11 +262,14 @@ class Agent:
         self.journal.attempt(message_id, expires_at)
         self._write({"type": "status", "message_id": message_id, "status": "sending"})
         try:
-            status, error = await self.backend.send(frame)
+            result = await self.backend.send(frame)
         except Exception as failure:   # a broken backend fails the message, not the agent
             log.exception("the backend failed on %s", message_id)
-            status, error = "failed", f"backend error: {failure}"
-        return outcome(status, error, iso(utcnow()) if status == "sent" else None)
+            return outcome("failed", f"backend error: {failure}")
+        if result.status == "failed":
+            log.warning("%s failed: %s", message_id, result.error)
+        return outcome(result.status, result.error,
+                       iso(utcnow()) if result.status == "sent" else None, result.references)
 
     def _report(self, result: dict) -> None:
         frame = {"type": "status", "message_id": result["result"], "status": result["status"]}
@@ -265,21 +280,44 @@ class Agent:
         self._write(frame)
 
     # -- inbound and heartbeats ------------------------------------------------------------
-    async def _report_incoming(self) -> None:
-        async for event in self.backend.incoming():
-            self.report_inbound(event)
+    async def _follow(self, source, report) -> None:
+        """Reports what the backend's iterator yields; an iterator that breaks is logged and
+        started again after a pause, so one bad read does not end the phone's inbound."""
+        while True:
+            try:
+                async for item in source():
+                    report(item)
+                return
+            except Exception:
+                log.exception("the %s backend failed while reading; trying again in %.0f s",
+                              self.backend.name, BACKOFF_MAX)
+                await asyncio.sleep(BACKOFF_MAX)
 
     def report_inbound(self, event: dict) -> None:
-        """Journals an incoming event, then reports it until the relay acknowledges it."""
-        self.journal.inbound(event)
+        """Journals an incoming event, then reports it until the relay acknowledges it. An
+        event already waiting for its ack (a backend read it again after a restart) is not
+        journaled twice."""
+        if event["event_id"] not in self.journal.unacked_inbound:
+            self.journal.inbound(event)
         frame = {"type": "inbound", **event}
         self._outbox[("inbound", event["event_id"])] = frame
         self._write(frame)
 
+    def report_delivery(self, message_id: str, report: dict) -> None:
+        """Journals a delivery report, then passes it on as a status frame once the message's
+        final status was acknowledged, until the relay acknowledges the report too."""
+        self.journal.delivery(message_id, report)
+        frame = protocol.delivery_frame(message_id, report)
+        self._outbox[("delivery", message_id)] = frame
+        if ("status", message_id) not in self._outbox:
+            self._write(frame)
+
     async def _heartbeats(self) -> None:
         while True:
+            vitals = {name: value for name, value in (await self.backend.vitals()).items()
+                      if value is not None}
             self._write({"type": "heartbeat", "app_version": relay.__version__,
-                         **self.backend.vitals()})
+                         "channels": sorted(self.backend.channels), **vitals})
             await asyncio.sleep(self.heartbeat_seconds)
 
     def close(self) -> None:

@@ -4,9 +4,12 @@ and an inbound event is reported until the relay acknowledges it.
 An append-only JSON-lines file, flushed and fsynced before the agent acts on an entry; without
 a path it lives in memory only (benchmarks). Entries:
   {"attempt": id, "expires_at"}           about to hand message `id` to the backend
-  {"result": id, "status", "error", "delivered_at", "expires_at"}   the backend's answer
+  {"result": id, "status", "error", "delivered_at", "expires_at", "references"}   the backend's
+                                          answer (references: the network's ids, when known)
   {"inbound": {...event fields...}}       an incoming event to report
   {"inbound_acked": event_id}             the relay committed it
+  {"delivery": id, "report": {...}}       a delivery report for message `id` to pass on
+  {"delivery_acked": id}                  the relay acknowledged it
 The relay never delivers a message after its expires_at, so on opening, entries of messages
 expired for more than a day (a margin for clock skew) are dropped and the file rewritten."""
 import datetime as dt
@@ -30,6 +33,7 @@ class Journal:
         self.attempted: set[str] = set()
         self.results: dict[str, dict] = {}
         self.unacked_inbound: dict[str, dict] = {}
+        self.unacked_deliveries: dict[str, dict] = {}   # message id -> its delivery report
         self._expires: dict[str, str] = {}          # message id -> its expires_at
         self._file = None
         if path is not None:
@@ -60,6 +64,10 @@ class Journal:
             self.unacked_inbound[entry["inbound"]["event_id"]] = entry["inbound"]
         elif "inbound_acked" in entry:
             self.unacked_inbound.pop(entry["inbound_acked"], None)
+        elif "delivery" in entry:
+            self.unacked_deliveries[entry["delivery"]] = entry["report"]
+        elif "delivery_acked" in entry:
+            self.unacked_deliveries.pop(entry["delivery_acked"], None)
 
     def _compact(self, path: pathlib.Path) -> None:
         cutoff = utcnow() - FORGET_AFTER_EXPIRY
@@ -74,7 +82,9 @@ class Journal:
         entries = [*({"attempt": m, "expires_at": self._expires[m]} for m in self.attempted
                      if m not in self.results),
                    *self.results.values(),
-                   *({"inbound": event} for event in self.unacked_inbound.values())]
+                   *({"inbound": event} for event in self.unacked_inbound.values()),
+                   *({"delivery": message_id, "report": report}
+                     for message_id, report in self.unacked_deliveries.items())]
         temporary = path.with_suffix(".tmp")
         with open(temporary, "w", encoding="utf-8") as file:
             file.writelines(json.dumps(e, separators=(",", ":")) + "\n" for e in entries)
@@ -93,9 +103,11 @@ class Journal:
         self._append({"attempt": message_id, "expires_at": expires_at})
 
     def result(self, message_id: str, status: str, error: str | None,
-               delivered_at: str | None, expires_at: str | None) -> dict:
+               delivered_at: str | None, expires_at: str | None, references=()) -> dict:
         entry = {"result": message_id, "status": status, "error": error,
                  "delivered_at": delivered_at, "expires_at": expires_at}
+        if references:
+            entry["references"] = list(references)
         self._append(entry)
         return entry
 
@@ -105,6 +117,13 @@ class Journal:
     def inbound_acked(self, event_id: str) -> None:
         if event_id in self.unacked_inbound:
             self._append({"inbound_acked": event_id})
+
+    def delivery(self, message_id: str, report: dict) -> None:
+        self._append({"delivery": message_id, "report": report})
+
+    def delivery_acked(self, message_id: str) -> None:
+        if message_id in self.unacked_deliveries:
+            self._append({"delivery_acked": message_id})
 
     def close(self) -> None:
         if self._file is not None:

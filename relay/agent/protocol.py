@@ -17,6 +17,7 @@ CLOSE_REPLACED = 4002          # a newer connection of the same phone took over:
 CLOSE_REVOKED = 4003           # removed, re-paired or refresh token reused: pair again
 
 PHONE_FRAMES = ("status", "inbound", "heartbeat")
+DELIVERY_RESULTS = ("delivered", "undelivered")
 
 
 def encode(frame: dict) -> str:
@@ -47,8 +48,10 @@ def _only(frame: dict, allowed: tuple[str, ...]) -> None:
 
 
 def status_report(frame: dict) -> tuple[str, str, str | None, dt.datetime | None]:
-    """(message_id, status, error, delivered_at) of a status frame."""
-    _only(frame, ("message_id", "status", "error", "delivered_at"))
+    """(message_id, status, error, delivered_at) of a status frame; its optional delivery
+    report is read by delivery_report()."""
+    _only(frame, ("message_id", "status", "error", "delivered_at", "delivery"))
+    delivery_report(frame)
     message_id, status, error = frame.get("message_id"), frame.get("status"), frame.get("error")
     if message_id is None or message_id == "":
         raise bad_request("message_id", "'message_id' is required", "required")
@@ -68,9 +71,45 @@ def status_report(frame: dict) -> tuple[str, str, str | None, dt.datetime | None
     return message_id, status, error, delivered_at
 
 
+def delivery_report(frame: dict) -> dict | None:
+    """A status frame's optional `delivery`: {"result": "delivered" | "undelivered", "at":
+    ISO time or null}, the network's report on a message already `sent`; None without one."""
+    delivery = frame.get("delivery")
+    if delivery is None:
+        return None
+    if not isinstance(delivery, dict) or set(delivery) - {"result", "at"}:
+        raise bad_request("delivery", "'delivery' must be an object with 'result' and 'at'")
+    if frame.get("status") != "sent":
+        raise bad_request("delivery", "'delivery' is only for a sent status")
+    if delivery.get("result") not in DELIVERY_RESULTS:
+        raise bad_request("delivery", "'delivery.result' must be one of "
+                          + ", ".join(DELIVERY_RESULTS))
+    at = delivery.get("at")
+    return {"result": delivery["result"],
+            "at": None if at is None else time_field("delivery", at)}
+
+
+def delivery_frame(message_id: str, report: dict) -> dict:
+    """The status frame that passes a delivery report on (the agent's side of the above)."""
+    return {"type": "status", "message_id": message_id, "status": "sent", "delivery": report}
+
+
+def capabilities(frame: dict) -> tuple[str, ...] | None:
+    """A heartbeat's optional `channels`: what the phone can deliver; None when not said."""
+    channels = frame.get("channels")
+    if channels is None:
+        return None
+    if not isinstance(channels, list) or len(channels) > 16 or not all(
+            isinstance(c, str) and 0 < len(c) <= 16 for c in channels):
+        raise bad_request("channels", "'channels' must be a list of channel names")
+    return tuple(channels)
+
+
 def heartbeat(frame: dict) -> dict:
-    """battery (0-100), signal (0-4), app_version, each optional."""
-    _only(frame, ("battery", "signal", "app_version"))
+    """battery (0-100), signal (0-4), app_version, each optional; its optional `channels` is
+    read by capabilities()."""
+    _only(frame, ("battery", "signal", "app_version", "channels"))
+    capabilities(frame)
     values = {}
     for name, top in (("battery", 100), ("signal", 4)):
         value = frame.get(name)
@@ -102,9 +141,13 @@ def error_frame(error, frame: dict | None) -> dict:
 
 
 def deliver_frame(message: dict, expires_at: dt.datetime) -> dict:
-    """A deliver frame for a message as "message.accepted" publishes it (or the start-up load)."""
-    return {"type": "deliver", "message_id": message["message_id"],
-            "channel": message["channel"], "to": message["to"], "text": message["text"],
-            "subject": message["subject"], "title": message["title"],
-            "tags": message["tags"] or (), "created_at": iso(message["created_at"]),
-            "expires_at": iso(expires_at)}
+    """A deliver frame for a message as "message.accepted" publishes it (or the start-up load);
+    `sim` only when the client asked for a slot."""
+    frame = {"type": "deliver", "message_id": message["message_id"],
+             "channel": message["channel"], "to": message["to"], "text": message["text"],
+             "subject": message["subject"], "title": message["title"],
+             "tags": message["tags"] or (), "created_at": iso(message["created_at"]),
+             "expires_at": iso(expires_at)}
+    if message.get("sim") is not None:
+        frame["sim"] = message["sim"]
+    return frame

@@ -120,7 +120,11 @@ REPORT = {
                                     "median_response_min": {"type": "number"},
                                     "channels": _COUNTS}},
         "sent_summary": {"type": "object", "properties": {
-            "sent_total": {"type": "integer"}, "channels": _COUNTS, "statuses": _COUNTS}},
+            "sent_total": {"type": "integer"}, "channels": _COUNTS, "statuses": _COUNTS,
+            "delivered": {"type": "integer", "description": "sent, and the network reported "
+                          "them delivered"},
+            "undelivered": {"type": "integer", "description": "sent, and the network reported "
+                            "them undelivered"}}},
         "sent_by_channel": _COUNTS, "sent_by_day": _counted("day"),
         "sent_by_person": {"type": "array", "items": {"type": "object", "properties": {
             "destination": {"type": "string"}, "total": {"type": "integer"},

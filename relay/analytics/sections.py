@@ -139,15 +139,20 @@ class Sections:
         # Statuses of the messages that have status events; the rest are still queued.
         name = self._column("sent_summary", f"""(SELECT {{
             'sent_total': count(*), 'channels': histogram(channel),
-            'statuses': (SELECT histogram(status) FROM ({_statuses("sent")}))}}
+            'statuses': (SELECT histogram(status) FROM ({_statuses("sent")})),
+            'deliveries': (SELECT histogram(result) FROM delivery_reports
+                           WHERE message_id IN (SELECT message_id FROM sent))}}
             FROM sent)""")
 
         def shape(v):
             total, statuses = v[name]["sent_total"], dict(v[name]["statuses"] or {})
             if total > sum(statuses.values()):
                 statuses[QUEUED] = statuses.get(QUEUED, 0) + total - sum(statuses.values())
+            deliveries = v[name]["deliveries"] or {}
             return {"sent_total": total, "channels": _sorted(v[name]["channels"]),
-                    "statuses": _sorted(statuses)}
+                    "statuses": _sorted(statuses),
+                    "delivered": deliveries.get("delivered", 0),
+                    "undelivered": deliveries.get("undelivered", 0)}
         return shape
 
     def sent_by_channel(self):

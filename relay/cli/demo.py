@@ -6,7 +6,7 @@ import json
 
 from relay.admin import actions
 from relay.agent.agent import Agent
-from relay.agent.simulator import Simulator
+from relay.agent.backends.simulator import Simulator
 from relay.store.events import InboundRecorded, MessageAccepted, MessageAttempt, MessageStatus
 
 PHONE = "phone_main"

@@ -1,85 +1,20 @@
-"""`relay phone`: runs the reference phone agent (relay/agent/agent.py) until stopped or
-until the relay ends the phone's access."""
-import asyncio
-import json
-import logging
-import signal
+"""`relay phone`: runs the reference phone agent (relay/agent/cli.py); and the Setup QR that
+`relay phones add --qr` prints."""
 import sys
 
-from relay.agent.agent import Agent, AgentStopped
+from relay.agent import cli
 from relay.phones.pairing_qr import pairing_qr
-from relay.agent.simulator import DEFAULT_CONTACTS, Simulator
 
 
 def add_command(commands) -> None:
     phone = commands.add_parser("phone", help="run the reference phone agent")
-    phone.add_argument("--relay", help="the relay's URL (default: the one saved in --state)")
-    phone.add_argument("--pairing-code", help="pair with this code (else use saved credentials)")
-    phone.add_argument("--state", default="./relay-phone",
-                       help="folder for the phone's credentials and journal (./relay-phone)")
-    phone.add_argument("--simulate", action="store_true",
-                       help="deliver with the simulator (the one backend shipped)")
-    phone.add_argument("--delay", type=float, default=0.05, help="seconds to 'send' a message")
-    phone.add_argument("--failure-rate", type=float, default=0.0,
-                       help="share of messages that fail, 0 to 1")
-    phone.add_argument("--inbound-per-minute", type=float, default=0.0,
-                       help="rate of made-up incoming messages and calls")
-    phone.add_argument("--contacts", default=",".join(DEFAULT_CONTACTS),
-                       help="comma-separated numbers and @users the inbound events come from")
-    phone.add_argument("--sent-log", help="append the id of every message 'sent' to this file")
-    phone.add_argument("--seed", type=int, help="random seed, for repeatable runs")
-    phone.set_defaults(run=run)
+    cli.add_arguments(phone)
+    phone.set_defaults(run=lambda args, settings: cli.run(args))
 
 
 def print_qr(pairing: dict) -> None:
-    """The pairing as a QR code on stderr (stdout stays JSON), what a phone app scans."""
+    """The pairing as a QR code on stderr (stdout stays JSON), what a phone scans, and the
+    commands it carries to install the agent on an Android phone with Termux."""
     pairing_qr(pairing).terminal(out=sys.stderr, compact=True)
-
-
-def simulator(args) -> Simulator:
-    return Simulator(delay=args.delay, failure_rate=args.failure_rate,
-                     inbound_per_minute=args.inbound_per_minute,
-                     contacts=[c.strip() for c in args.contacts.split(",") if c.strip()],
-                     sent_log=args.sent_log, seed=args.seed)
-
-
-async def run_agent(make_agent) -> None:
-    """Runs the agent make_agent() builds (inside the loop) until SIGTERM or SIGINT, or until the
-    relay ends its access; prints a JSON line at each connection."""
-    agent = make_agent()
-    task = asyncio.ensure_future(agent.run())
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, agent.stop)
-
-    async def announce():
-        while True:
-            await agent.connected.wait()
-            print(json.dumps({"event": "connected", "phone_id": agent.phone_id}), flush=True)
-            while agent.connected.is_set():
-                await asyncio.sleep(0.1)
-    announcer = asyncio.ensure_future(announce())
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
-    finally:
-        announcer.cancel()
-        agent.close()
-
-
-def run(args, settings) -> int:
-    if not args.simulate:
-        print("relay phone: the simulator is the only backend shipped; pass --simulate",
-              file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    backend = simulator(args)
-    try:
-        asyncio.run(run_agent(lambda: Agent(backend, args.relay, args.state, args.pairing_code)))
-    except (ValueError, AgentStopped) as error:
-        print(f"relay phone: {error}", file=sys.stderr)
-        return 1
-    finally:
-        backend.close()
-    return 0
+    print("On the phone, in Termux (docs/phones.md):", *pairing["install_commands"],
+          sep="\n  ", file=sys.stderr)

@@ -2,6 +2,7 @@
 from relay.messages import validate
 from relay.core.errors import ApiError, bad_request
 from relay.core.numbers import whole_number
+from relay.core.routing import phone_delivers
 from relay.core.statuses import QUEUED, STATUSES
 from relay.core.timefmt import time_field
 from relay.web.base import BaseHandler
@@ -26,6 +27,14 @@ class MessagesHandler(BaseHandler):
         if request.phone_id not in self.relay.state.phones:
             raise ApiError(404, "unknown_phone", f"no phone '{request.phone_id}' is configured",
                            "phone_id")
+        if request.sim is not None and not phone_delivers(request.channel,
+                                                          bool(settings.smtp_host)):
+            raise bad_request("sim", f"'sim' is a phone's SIM slot; this relay sends "
+                              f"{request.channel} itself", "not_allowed")
+        if request.idempotency_key is None or self.relay.state.idempotency(
+                (self.client_id, request.idempotency_key)) is None:
+            # A repeat of what was accepted is answered as such, whatever the phone says now.
+            self.relay.devices.check_channel(request.phone_id, request.channel)
         accepted = await self.store.write(AcceptMessage(request, self.client_id,
                                                         self.key.key_id, self.relay.secret_box))
         answer = {"success": True, "message_id": accepted.message_id,
@@ -87,17 +96,29 @@ MESSAGE = {
                  "phone_id", "to", "source"],
     "properties": {
         "message_id": {"type": "string"}, "status": {"enum": list(STATUSES)},
-        "last_error": NULLABLE_STRING, "created_at": TIME, "delivered_at": TIME,
+        "last_error": NULLABLE_STRING, "created_at": TIME,
+        "sent_at": {**TIME, "description": "when it was handed on: to the network by the phone, "
+                    "or to the SMTP server or Bot API by the relay; null until sent"},
+        "delivered_at": {**TIME, "description": "when it was delivered as far as the relay "
+                         "knows: the network's time when a delivery report said delivered, "
+                         "else sent_at; null when the network reported it undelivered"},
+        "delivery_result": {"enum": ["delivered", "undelivered", None], "description":
+                            "the network's delivery report; null until one comes (many phones "
+                            "never get one)"},
+        "delivery_reported_at": {**TIME, "description": "the time of the delivery report"},
         "next_attempt_at": {**TIME, "description": "email and tg_bot sent by the relay: when "
                             "the next attempt is due after a failed one; else null"},
         "channel": {"enum": list(validate.CHANNELS)}, "phone_id": {"type": "string"},
         "to": NULLABLE_STRING, "text": NULLABLE_STRING, "subject": NULLABLE_STRING,
         "title": NULLABLE_STRING, "source": NULLABLE_STRING, "idempotency_key": NULLABLE_STRING,
         "tags": {"type": "array", "items": {"type": "string"}},
+        "sim": {"type": ["integer", "null"], "description": "the SIM slot asked for"},
         "history": {"type": "array", "items": {
             "type": "object", "required": ["status", "at"],
             "properties": {"status": {"type": "string"}, "at": TIME,
-                           "error": NULLABLE_STRING}}},
+                           "error": NULLABLE_STRING,
+                           "delivery_result": {"enum": ["delivered", "undelivered"],
+                                               "description": "a delivery report's entry"}}}},
     },
 }
 _NONE = {"type": "null"}
@@ -129,6 +150,8 @@ _REQUIRED = {"sms": ["to"], "wa": ["to"], "tg": ["to"], "email": ["to", "subject
 def _channel_rules(channel: str) -> dict:
     given = _CHANNELS[channel]
     properties = {"channel": {"const": channel}, **given}
+    if channel == "tg_bot":                             # sent by the relay, not a phone
+        properties["sim"] = _NONE
     for name in ("subject", "title", "bot_token"):      # only for the channels that take them
         properties.setdefault(name, _NONE)
     return {"properties": properties, "required": _REQUIRED.get(channel, [])}
@@ -149,6 +172,9 @@ SEND = {
         "title": or_null({"type": "string", "maxLength": validate.MAX_SUBJECT}),
         "bot_token": {"type": ["string", "null"], "writeOnly": True},
         "tags": tag_list(validate.MAX_TAGS, validate.MAX_TAG),
+        "sim": or_null({"enum": list(validate.SIM_SLOTS), "description":
+                        "the phone's SIM slot to send from (a phone without it fails the "
+                        "message); not for a channel the relay sends itself"}),
         "status_callback_url": or_null({
             **CALLBACK_URL, "description": "a callback URL the client registered (and left "
                                            "active); gets the message's status changes"}),

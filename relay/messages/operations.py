@@ -86,7 +86,7 @@ class AcceptMessage(Operation):
             "client_id": self.client_id, "key_id": self.key_id, "phone_id": request.phone_id,
             "channel": request.channel, "recipient": request.to, "source": request.source,
             "tags": list(request.tags) or None, "idempotency_key": request.idempotency_key,
-            "fingerprint": fingerprint, "body": batch.body_keys.seal(
+            "fingerprint": fingerprint, "sim": request.sim, "body": batch.body_keys.seal(
                 batch, entry.message_id, now, request.text, request.subject, request.title)})
         if callback_id is not None:
             stage_message_callback(batch, entry.message_id, callback_id)
@@ -104,5 +104,5 @@ class AcceptMessage(Operation):
         # it waits in a phone's queue (it is sent as a JSON array all the same).
         batch.publish(MessageAccepted(entry.message_id, request.phone_id, request.channel,
                                       request.to, request.text, request.subject, request.title,
-                                      request.tags, now, seq))
+                                      request.tags, now, seq, request.sim))
         return Accepted(entry.message_id, False)

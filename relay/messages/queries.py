@@ -2,6 +2,7 @@
 import base64
 
 from relay.core.errors import bad_request
+from relay.messages.delivery import outcomes
 from relay.messages.validate import SERVER_CHANNELS
 from relay.core.numbers import ascii_digits
 from relay.core.statuses import CURRENT, CURRENT_OR_QUEUED, FINAL, QUEUED
@@ -9,13 +10,13 @@ from relay.core.timefmt import iso
 from relay.store.bodies import MESSAGE_JOIN, message_body, open_sealed
 
 _MESSAGE_COLUMNS = ("m.seq, m.message_id, m.created_at, m.phone_id, m.channel, m.recipient, "
-                    "m.source, m.tags, m.idempotency_key, m.body")
+                    "m.source, m.tags, m.idempotency_key, m.sim, m.body")
 # text, subject and title are the body's (relay/store/bodies.py): NULL once retention dropped it.
 _COLUMNS = (_MESSAGE_COLUMNS + ", b.text, b.subject, b.title"
             f", {CURRENT_OR_QUEUED.format(status='s.status')} AS status"
             ", s.last_error, s.delivered_at")
 _NAMES = ("seq", "message_id", "created_at", "phone_id", "channel", "to", "source", "tags",
-          "idempotency_key", "body", "text", "subject", "title", "status", "last_error",
+          "idempotency_key", "sim", "body", "text", "subject", "title", "status", "last_error",
           "delivered_at")
 
 
@@ -70,6 +71,10 @@ def get_message(cur, body_keys, client_id: str, message_id: str) -> dict | None:
                        body_keys)
     message["history"] = [{"status": QUEUED, "at": message["created_at"], "error": None}] + [
         {"status": status, "at": iso(at), "error": error} for status, at, error, _ in events]
+    outcomes(cur, [message], row[0])
+    if message["delivery_result"] is not None:
+        message["history"].append({"status": "sent", "at": message["delivery_reported_at"],
+                                   "error": None, "delivery_result": message["delivery_result"]})
     return _with_attempts(cur, [message])[0]
 
 
@@ -132,4 +137,7 @@ def list_messages(cur, body_keys, client_id: str, filters: dict,
                                     "AND message_id IN (SELECT message_id FROM m)")
             + f") s USING (message_id) {MESSAGE_JOIN} ORDER BY m.seq DESC", params).fetchall()
     next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
-    return _with_attempts(cur, [_message(row, body_keys) for row in rows[:limit]]), next_cursor
+    page = [_message(row, body_keys) for row in rows[:limit]]
+    if page:    # the page's oldest message is its last
+        outcomes(cur, page, rows[len(page) - 1][0])
+    return _with_attempts(cur, page), next_cursor

@@ -18,9 +18,11 @@ MAX_TAGS = 20
 MAX_TAG = 64
 BOT_TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,100}")
 FIELDS = ("phone_id", "channel", "to", "text", "source", "idempotency_key", "subject", "title",
-          "bot_token", "tags", "status_callback_url")
+          "bot_token", "tags", "status_callback_url", "sim")
 # The fields that make two requests "the same message" for idempotency; source is a label.
-COMPARED = ("phone_id", "channel", "to", "text", "subject", "title", "bot_token", "tags")
+COMPARED = ("phone_id", "channel", "to", "text", "subject", "title", "bot_token", "tags",
+            "sim")
+SIM_SLOTS = (1, 2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,12 +38,16 @@ class MessageRequest:
     bot_token: str | None
     tags: tuple[str, ...]
     status_callback_url: str | None = None   # a registered callback that gets status changes
+    sim: int | None = None                   # the phone's SIM slot to send from
 
     def fingerprint(self) -> str:
         """Per-field digests of the compared fields, in COMPARED's order, so a conflict can
         name the field. Stored with each idempotency key and compared after upgrades: the
-        text for a given request must never change."""
-        return ";".join(f"{name}={_digest(getattr(self, name))}" for name in COMPARED)
+        text for a given request must never change. The SIM slot's part is there only when one
+        is asked for, so keys stored before it existed compare as they did."""
+        fingerprint = ";".join(f"{name}={_digest(getattr(self, name))}"
+                               for name in COMPARED if name != "sim")
+        return fingerprint if self.sim is None else f"{fingerprint};sim={self.sim}"
 
 
 def _digest(value) -> str:
@@ -102,6 +108,13 @@ def _tags(body: dict) -> tuple[str, ...]:
         if len(tags) > MAX_TAGS:
             raise bad_request("tags", f"at most {MAX_TAGS} tags")
     return tuple(tags)
+
+
+def _sim(body: dict) -> int | None:
+    value = body.get("sim")
+    if value is not None and (type(value) is not int or value not in SIM_SLOTS):
+        raise bad_request("sim", "'sim' must be 1 or 2 (the phone's SIM slot)")
+    return value
 
 
 def _recipient(channel: str, to: str | None, region: str, strict: bool) -> str | None:
@@ -167,5 +180,6 @@ def message_request(body, header_key: str | None, region: str,
         bot_token=bot_token,
         tags=_tags(body),
         status_callback_url=optional_url(body, "status_callback_url"),
+        sim=_sim(body),
     )
 

@@ -3,6 +3,7 @@ websocket /api/v1/device/ws (docs/device-protocol.md)."""
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import time
 
@@ -18,6 +19,7 @@ from relay.web.openapi import error_responses, json_body, json_response
 from relay.phones import credentials
 from relay.phones.phone_queue import RecordDeviceEvent
 from relay.phones.inbound import RecordInbound
+from relay.messages.delivery import record_delivery
 from relay.messages.status import RecordStatus
 
 log = logging.getLogger("relay.device")
@@ -177,6 +179,9 @@ class DeviceSocket(PhoneAuth, BaseHandler, tornado.websocket.WebSocketHandler):
         message_id, status, error, delivered_at = protocol.status_report(frame)
         recorded = await self.store.write(RecordStatus(message_id, status, error, delivered_at,
                                                        phone_id=self.phone_id))
+        report = protocol.delivery_report(frame)
+        if report is not None:      # the network's word on it, once it is sent
+            recorded = await record_delivery(self.store, self.phone_id, message_id, report)
         return {"type": "ack", "for": "status", "message_id": message_id, "status": status,
                 "recorded": recorded}
 
@@ -188,9 +193,12 @@ class DeviceSocket(PhoneAuth, BaseHandler, tornado.websocket.WebSocketHandler):
                 "relay_event_id": recorded.event_id, "duplicate": recorded.duplicate}
 
     async def _on_heartbeat(self, frame: dict) -> None:
-        values = protocol.heartbeat(frame)
-        self.relay.devices.seen(self.phone_id, values)
-        self.relay.devices.record(RecordDeviceEvent(self.phone_id, "heartbeat", **values))
+        values, channels = protocol.heartbeat(frame), protocol.capabilities(frame)
+        devices = self.relay.devices
+        devices.seen(self.phone_id, values)
+        devices.record(RecordDeviceEvent(self.phone_id, "heartbeat", **values, channels=channels),
+                       then=None if channels is None else functools.partial(
+                           devices.capable, self.phone_id, channels))
 
     def on_close(self):
         if self._expiry is not None:

@@ -28,11 +28,14 @@ NULLABLE_INT = {"type": ["integer", "null"]}
 PHONE = {
     "type": "object",
     "required": ["phone_id", "online", "paired", "connected_at", "last_seen", "battery",
-                 "signal", "app_version", "queue_depth", "in_flight"],
+                 "signal", "app_version", "capabilities", "queue_depth", "in_flight"],
     "properties": {
         "phone_id": {"type": "string"}, "online": {"type": "boolean"},
         "paired": {"type": "boolean"}, "connected_at": TIME, "last_seen": TIME,
         "battery": NULLABLE_INT, "signal": NULLABLE_INT, "app_version": NULLABLE_STRING,
+        "capabilities": {"type": ["array", "null"], "items": {"type": "string"},
+                         "description": "the channels the phone last said it can deliver; "
+                                        "null until it says (then it is sent every channel)"},
         "queue_depth": {"type": "integer", "description": "messages waiting to be delivered"},
         "in_flight": {"type": "integer",
                       "description": "delivered to the phone, no final status yet"}},

@@ -1,13 +1,16 @@
-"""The Setup QR a phone scans to pair: a JSON object with relay_url, phone_id and pairing_code.
-Shown in the terminal by `relay phones add --qr` and on screen by the portal."""
+"""The Setup QR a phone scans to pair: a JSON object with relay_url, phone_id, pairing_code and
+install_commands (the two commands that fetch the agent and run it with the code; a person
+who scans it with a camera app can copy them into Termux). Shown in the terminal by `relay
+phones add --qr` and on screen by the portal."""
 import json
 
 import segno
 
 
 def pairing_qr(pairing: dict) -> segno.QRCode:
-    content = json.dumps({k: pairing[k] for k in ("relay_url", "phone_id", "pairing_code")},
-                         separators=(",", ":"))
+    content = json.dumps({k: pairing[k] for k in ("relay_url", "phone_id", "pairing_code",
+                                                  "install_commands")},
+                         separators=(",", ":"), ensure_ascii=False)
     return segno.make(content, error="m")
 
 

@@ -13,7 +13,7 @@ from relay.store.writer import Operation
 _OPEN = ("SELECT {columns} FROM messages m {join} WHERE {condition} NOT "
          + ENDED.format(message_id="m.message_id", also="") + " ORDER BY m.seq")
 _CONTENT = ("m.message_id", "m.phone_id", "m.channel", "m.recipient", "b.text", "b.subject",
-            "b.title", "m.tags", "m.created_at", "m.seq", "m.body")
+            "b.title", "m.tags", "m.created_at", "m.seq", "m.sim", "m.body")
 _NAMES = [("to" if c == "m.recipient" else c[2:]) for c in _CONTENT]
 
 # The seqs of each phone's open messages in (after, horizon], oldest first, and their count.
@@ -74,32 +74,38 @@ def expired_messages(cur, cutoff) -> list[str]:
 
 
 def last_presence(cur) -> dict[str, dict]:
-    """phone_id -> {last_seen, battery, signal, app_version} from the latest device events."""
+    """phone_id -> {last_seen, battery, signal, app_version, channels} from the latest device
+    events (channels: those of the latest heartbeat that named them, else None)."""
     rows = cur.execute("""
         SELECT phone_id, max(recorded_at),
                arg_max(battery, seq) FILTER (WHERE event = 'heartbeat'),
                arg_max(signal, seq) FILTER (WHERE event = 'heartbeat'),
-               arg_max(app_version, seq) FILTER (WHERE event = 'heartbeat')
+               arg_max(app_version, seq) FILTER (WHERE event = 'heartbeat'),
+               arg_max(channels, seq) FILTER (WHERE channels IS NOT NULL)
         FROM device_events GROUP BY phone_id""").fetchall()
     return {phone: {"last_seen": seen, "battery": battery, "signal": signal,
-                    "app_version": version}
-            for phone, seen, battery, signal, version in rows}
+                    "app_version": version,
+                    "channels": None if channels is None else tuple(channels)}
+            for phone, seen, battery, signal, version, channels in rows}
 
 
 @dataclasses.dataclass
 class RecordDeviceEvent(Operation):
-    """connected, disconnected or heartbeat (with battery, signal, app_version)."""
+    """connected, disconnected or heartbeat (with battery, signal, app_version and the
+    channels the phone can deliver when it said)."""
     phone_id: str
     event: str
     battery: int | None = None
     signal: int | None = None
     app_version: str | None = None
+    channels: tuple[str, ...] | None = None
 
     def stage(self, batch):
         batch.add("device_events", {
             "seq": batch.next_seq(), "recorded_at": utcnow(), "event": self.event,
             "phone_id": self.phone_id, "battery": self.battery, "signal": self.signal,
-            "app_version": self.app_version})
+            "app_version": self.app_version,
+            "channels": None if self.channels is None else list(self.channels)})
 
 
 @dataclasses.dataclass

@@ -6,12 +6,13 @@ before the server listens, later reads and writes go through the store's threads
 import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import logging
 
 import tornado.ioloop
 
 from relay.config import ConfigError
-from relay.core.errors import StorageUnavailable
+from relay.core.errors import ApiError, StorageUnavailable
 from relay.core.routing import phone_delivers
 from relay.core.statuses import FINAL
 from relay.core.timefmt import iso, utcnow
@@ -33,6 +34,7 @@ class Presence:
     battery: int | None = None
     signal: int | None = None
     app_version: str | None = None
+    channels: tuple[str, ...] | None = None     # what it said it can deliver; None: never said
 
 
 class DeviceService:
@@ -152,18 +154,36 @@ class DeviceService:
             presence.battery, presence.signal = heartbeat["battery"], heartbeat["signal"]
             presence.app_version = heartbeat["app_version"]
 
-    def record(self, op) -> None:
-        """Writes a fact nobody waits for (connection events, heartbeats)."""
+    def capable(self, phone_id: str, channels: tuple[str, ...]) -> None:
+        """What the phone said it can deliver, once that fact is committed."""
+        self.presence.setdefault(phone_id, Presence()).channels = channels
+
+    def check_channel(self, phone_id: str, channel: str) -> None:
+        """422 channel_unavailable when the phone's last known capabilities exclude a channel
+        it would deliver; a phone that never said accepts every channel."""
+        presence = self.presence.get(phone_id)
+        if (presence is None or presence.channels is None or channel in presence.channels
+                or not phone_delivers(channel, bool(self.relay.settings.smtp_host))):
+            return
+        raise ApiError(422, "channel_unavailable",
+                       f"phone '{phone_id}' cannot deliver '{channel}'; it can deliver: "
+                       f"{', '.join(presence.channels) or 'nothing'}", "channel")
+
+    def record(self, op, then=None) -> None:
+        """Writes a fact nobody waits for (connection events, heartbeats); `then` runs once
+        it is committed."""
         task = asyncio.ensure_future(self.relay.store.write(op))
         self._tasks.add(task)
-        task.add_done_callback(self._recorded)
+        task.add_done_callback(functools.partial(self._recorded, then))
 
-    def _recorded(self, task: asyncio.Task) -> None:
+    def _recorded(self, then, task: asyncio.Task) -> None:
         self._tasks.discard(task)
         error = None if task.cancelled() else task.exception()
         if error is not None:   # StorageUnavailable when stopping: the event is just lost
             log.log(logging.DEBUG if isinstance(error, StorageUnavailable) else logging.WARNING,
                     "could not record a device event: %s", error)
+        elif then is not None and not task.cancelled():
+            then()
 
     # -- what the API shows ----------------------------------------------------------------
     def offline(self, phone_id: str) -> bool:
@@ -193,7 +213,9 @@ class DeviceService:
                 "paired": self.relay.state.credentials.paired(phone_id),
                 "connected_at": iso(presence.connected_at), "last_seen": iso(presence.last_seen),
                 "battery": presence.battery, "signal": presence.signal,
-                "app_version": presence.app_version, "queue_depth": waiting,
+                "app_version": presence.app_version,
+                "capabilities": None if presence.channels is None else list(presence.channels),
+                "queue_depth": waiting,
                 "in_flight": in_flight}
 
     # -- expiry ----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class MessageAccepted(Event):
     tags: tuple[str, ...]
     created_at: dt.datetime
     seq: int
+    sim: int | None = None          # the SIM slot to send from, when the client chose one
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -134,6 +134,15 @@ def stage_status_delivery(batch: Batch, message_id: str, body: dict, terminal: b
         batch.after_commit(lambda: webhooks.message_callbacks.pop(message_id, None))
 
 
+def stage_late_status_delivery(batch: Batch, callback_id: str, message_id: str,
+                               body: dict) -> None:
+    """A report on a message whose status is final already (a delivery report): memory no
+    longer holds its callback, so the caller names it."""
+    callback = batch.state.webhooks.callbacks.get(callback_id)
+    if callback is not None:
+        _enqueue(batch, callback, "message.status", message_id, body)
+
+
 # -- what happens to a delivery -----------------------------------------------------------
 
 def _delivery_event(batch: Batch, delivery_id: str, event: str, **columns) -> dict:

@@ -7,7 +7,7 @@ import tornado.httpclient
 import tornado.websocket
 
 from relay.agent.agent import Agent
-from relay.agent.simulator import Simulator
+from relay.agent.backends.simulator import Simulator
 
 
 async def pairing_code(relay, phone_id="phone_main") -> str:

@@ -11,7 +11,10 @@ function pairing(result) {
     h("p", {}, "Scan this with the Relay app, or enter the code. It works once, until ",
       when(result.expires_at), "."), qr,
     h("p", {}, "Pairing code: ", h("code", { id: "pairing-code" }, result.pairing_code),
-      " · Relay URL: ", h("code", {}, result.relay_url)));
+      " · Relay URL: ", h("code", {}, result.relay_url)),
+    h("p", {}, "On an Android phone with Termux and Termux:API, these two commands install the ",
+      "agent and pair it (the QR code carries them too):"),
+    h("pre", { id: "install-commands" }, result.install_commands.join("\n")));
 }
 
 export async function render(root) {

@@ -1,20 +1,24 @@
 """The simulated delivery backend of the phone agent (`relay phone --simulate`): it "sends"
 after a delay, fails a given share of messages, and makes up incoming messages and calls from a
-set of contacts. Used by the tests, `relay demo` and the benchmarks.
-
-A real backend (the Android app) implements the same three methods: send, incoming, vitals."""
+set of contacts. Used by the tests, `relay demo` and the benchmarks. It "delivers" every phone
+channel and has two SIM slots."""
 import asyncio
 import os
 import random
 import secrets
 
+from relay.agent.backends import PHONE_CHANNELS, Backend, Outcome, sim_slot
 from relay.core.timefmt import iso, utcnow
 
 DEFAULT_CONTACTS = ("+12025550143", "+12025550178", "+447700900123", "@relay_friend")
 INBOUND_TEXTS = ("On my way", "Thanks!", "Can you call me?", "See you at 6", "ok")
 
 
-class Simulator:
+class Simulator(Backend):
+    name = "simulator"
+    channels = PHONE_CHANNELS
+    SIM_SLOTS = 2
+
     def __init__(self, delay: float = 0.05, failure_rate: float = 0.0,
                  inbound_per_minute: float = 0.0, contacts=DEFAULT_CONTACTS,
                  sent_log: str | None = None, seed: int | None = None):
@@ -25,18 +29,21 @@ class Simulator:
         self.sent: list[str] = []                  # ids of the messages it "sent", in order
         self._sent_log = open(sent_log, "a", encoding="utf-8") if sent_log else None
 
-    async def send(self, frame: dict) -> tuple[str, str | None]:
-        """("sent", None) or ("failed", error) after the simulated delay."""
+    async def send(self, frame: dict) -> Outcome:
+        """Sent, or failed with a reason, after the simulated delay."""
+        _, error = sim_slot(frame, self.SIM_SLOTS)
+        if error is not None:
+            return Outcome.failed(error)
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.random.random() < self.failure_rate:
-            return "failed", "simulated failure: no network"
+            return Outcome.failed("simulated failure: no network")
         self.sent.append(frame["message_id"])
         if self._sent_log is not None:   # what the tests count: each id must appear once
             self._sent_log.write(frame["message_id"] + "\n")
             self._sent_log.flush()
             os.fsync(self._sent_log.fileno())
-        return "sent", None
+        return Outcome("sent")
 
     async def incoming(self):
         """Incoming messages and calls at the configured rate, forever."""
@@ -58,7 +65,7 @@ class Simulator:
             event.update(event_type="message", text=self.random.choice(INBOUND_TEXTS))
         return event
 
-    def vitals(self) -> dict:
+    async def vitals(self) -> dict:
         return {"battery": self.random.randint(20, 100), "signal": self.random.randint(1, 4)}
 
     def close(self) -> None:
