@@ -6,9 +6,13 @@ import datetime as dt
 import typing
 
 from relay.core.errors import ApiError
+from relay.core.statuses import CURRENT, CURRENT_OR_QUEUED
 from relay.core.timefmt import iso, utcnow
 from relay.webhooks.operations import stage_late_status_delivery
-from relay.store.writer import Operation
+from relay.store.writer import Operation, Scratch
+
+# The messages whose report was recorded earlier in the same group.
+REPORTED_IN_GROUP: Scratch[set[str]] = Scratch(set)
 
 
 class SentMessage(typing.NamedTuple):
@@ -20,13 +24,13 @@ class SentMessage(typing.NamedTuple):
 
 def sent_message(cur, message_id: str) -> SentMessage | None:
     """The message's phone, current status and status callback; None for an unknown id."""
-    row = cur.execute("""
-        SELECT m.seq, m.phone_id,
-               coalesce((SELECT arg_max(e.status, e.seq) FROM message_events e
-                         WHERE e.seq > m.seq AND e.message_id = m.message_id), 'queued'),
+    row = cur.execute(f"""
+        SELECT m.seq, m.phone_id, {CURRENT_OR_QUEUED.format(status="s.status")},
                (SELECT any_value(c.callback_id) FROM message_callbacks c
                 WHERE c.seq > m.seq AND c.message_id = m.message_id)
-        FROM messages m WHERE m.message_id = ?""", [message_id]).fetchone()
+        FROM messages m
+        LEFT JOIN ({CURRENT.format(where="WHERE message_id = $id")}) s USING (message_id)
+        WHERE m.message_id = $id""", {"id": message_id}).fetchone()
     return None if row is None else SentMessage(*row)
 
 
@@ -53,7 +57,7 @@ class RecordDelivery(Operation):
     reported_at: dt.datetime | None   # the network's time, when the phone gave one
 
     def stage(self, batch):
-        reported = batch.pending.setdefault("delivery_reports", set())
+        reported = batch.scratch(REPORTED_IN_GROUP)
         # fetchall: a result left unfinished would stop the group's appenders.
         if self.message_id in reported or batch.con.execute(
                 "SELECT 1 FROM delivery_reports WHERE seq > ? AND message_id = ?",
