@@ -82,7 +82,8 @@ INSERT INTO messages
 SELECT $inbound + row_number() OVER (ORDER BY created_at), 'msg_' || seq, created_at, $client,
        'key', phone_id, channel, contact, NULL,
        CASE WHEN seq % 4 = 0 THEN ['support'] ELSE [] END, NULL, 'fp',
-       CAST(repeat('x', 45) AS BLOB)      -- the size of a sealed short body
+       CAST(repeat('x', 45) AS BLOB),     -- the size of a sealed short body
+       NULL                               -- no SIM slot chosen
 FROM (SELECT seq, phone_id, contact,
              CASE WHEN channel = 'pchat' THEN 'notify' ELSE channel END AS channel,
              occurred_at + to_seconds(((hash(seq) >> 8) % (3 * 86400))::BIGINT) AS created_at
