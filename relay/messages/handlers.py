@@ -8,6 +8,7 @@ from relay.core.timefmt import time_field
 from relay.web.base import BaseHandler
 from relay.web.openapi import (CALLBACK_URL, CURSOR, GIVEN_TIME, IDEMPOTENCY_KEY, NULLABLE_STRING,
                                TIME, error_responses, json_body, json_response, or_null,
+                               page_response,
                                query_param, tag_list, text)
 from relay.messages import queries
 from relay.messages.operations import AcceptMessage
@@ -218,12 +219,8 @@ OPENAPI_PATHS = {
                 query_param("until", GIVEN_TIME),
                 query_param("cursor", CURSOR, "next_cursor of the previous page")],
             "responses": {
-                "200": json_response("a page of messages", {
-                    "type": "object", "required": ["success", "messages", "next_cursor"],
-                    "properties": {"success": {"const": True},
-                                   "messages": {"type": "array",
-                                                "items": {"$ref": "#/components/schemas/Message"}},
-                                   "next_cursor": NULLABLE_STRING}}),
+                "200": page_response("a page of messages", "messages",
+                                     {"$ref": "#/components/schemas/Message"}),
                 **error_responses(400, 401)}},
     },
     "/api/v1/messages/{message_id}": {

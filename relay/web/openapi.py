@@ -8,6 +8,14 @@ def json_response(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def page_response(description: str, name: str, items: dict) -> dict:
+    """A 200 answer holding one page of a list under `name`, and the cursor of the next."""
+    return json_response(description, {
+        "type": "object", "required": ["success", name, "next_cursor"],
+        "properties": {"success": {"const": True}, name: {"type": "array", "items": items},
+                       "next_cursor": NULLABLE_STRING}})
+
+
 def error_responses(*statuses: int) -> dict:
     """The error answers of an operation. One that authenticates (401) may also answer 429:
     failed authentications are limited per address, on every route."""

@@ -10,7 +10,8 @@ from relay.core.inbound import EVENT_TYPES, INBOUND_CHANNELS
 from relay.core.numbers import whole_number
 from relay.web.base import BaseHandler
 from relay.web.openapi import (CALLBACK_URL, CURSOR, NULLABLE_STRING, TIME, error_responses,
-                               json_body, json_response, or_null, query_param, text)
+                               json_body, json_response, or_null, page_response, query_param,
+                               text)
 from relay.messages import queries
 from relay.webhooks.operations import DeleteCallback, RegisterCallback, Redeliver, describe
 from relay.webhooks import delivery_log
@@ -221,12 +222,8 @@ OPENAPI_PATHS = {
                                       "maximum": MAX_DELIVERIES}),
                 query_param("cursor", CURSOR, "next_cursor of the previous page")],
             "responses": {
-                "200": json_response("a page of deliveries", {
-                    "type": "object", "required": ["success", "deliveries", "next_cursor"],
-                    "properties": {"success": {"const": True},
-                                   "deliveries": {"type": "array",
-                                                  "items": _REF["WebhookDelivery"]},
-                                   "next_cursor": NULLABLE_STRING}}),
+                "200": page_response("a page of deliveries", "deliveries",
+                                     _REF["WebhookDelivery"]),
                 **error_responses(400, 401)}},
     },
     BASE + "/deliveries/{delivery_id}/redeliver": {
