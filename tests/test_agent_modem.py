@@ -108,7 +108,17 @@ def test_texts_go_out_in_parts_and_a_delivery_report_is_passed_on(relay_process,
         confirmed = message_status(relay, key, last)
         assert (confirmed["status"], confirmed["delivery_result"], confirmed["delivered_at"]) \
             == ("sent", "delivered", "2026-12-01T12:00:05.000Z")
-        assert message_status(relay, key, parts["g" * 200])["delivery_result"] is None
+        # A message in two parts is delivered once both parts are. (The dummy gives every
+        # part reference 255: a report is about the newest message that waits for one.)
+        long = call(relay, key, "POST", "/api/v1/messages", sms(text="h" * 200))[1]["message_id"]
+        assert wait_final(relay, key, long)["status"] == "sent"
+        report_delivery(device, "12025550143", 255, 0, dt.datetime(2026, 12, 1, 12, 1, 0))
+        wait_for(lambda: not inbox(device), 10, "the first part's report to be used up")
+        assert message_status(relay, key, long)["delivery_result"] is None
+        report_delivery(device, "12025550143", 255, 0, dt.datetime(2026, 12, 1, 12, 1, 7))
+        wait_for(lambda: message_status(relay, key, long)["delivery_result"] == "delivered", 30,
+                 "the two-part message to be delivered")
+        assert message_status(relay, key, long)["delivered_at"] == "2026-12-01T12:01:07.000Z"
         assert "the relay refused a frame" not in agent.log()
     finally:
         agent.stop()

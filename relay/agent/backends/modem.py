@@ -131,7 +131,10 @@ class Modem(Backend):
                 {"ID": "ConcatenatedTextLong", "Buffer": text}]})
         except self.gammu.GSMError as error:
             return Outcome.failed(f"the text cannot be encoded as SMS: {describe(error)}")
-        references = []
+        # Known before the first part goes: its report may come back while the others are sent.
+        references: list[int] = []
+        self._sent[frame["message_id"]] = {"number": frame["to"], "pending": references,
+                                           "awaiting": len(parts), "sent_at": iso(utcnow())}
         for number, part in enumerate(parts, 1):
             # Type Status_Report: a submitted message that asks for a delivery report.
             part.update(SMSC={"Location": 1}, Number=frame["to"], Type="Status_Report")
@@ -141,10 +144,9 @@ class Modem(Backend):
                 gone = f" (parts 1-{number - 1} went out)" if number > 1 else ""
                 log.warning("modem: %s part %d failed: %s", frame["message_id"], number,
                             describe(error))
+                del self._sent[frame["message_id"]]
                 return Outcome.failed(f"the modem did not send part {number} of {len(parts)}: "
                                       f"{describe(error)}{gone}")
-        self._sent[frame["message_id"]] = {"number": frame["to"], "pending": references,
-                                           "sent_at": iso(utcnow())}
         self._save_sent()
         log.info("modem: %s sent in %d part(s), references %s", frame["message_id"],
                  len(parts), references)
@@ -284,10 +286,12 @@ class Modem(Backend):
         sent = self._sent[message_id]
         if 0x20 <= status < 0x40:           # the network is still trying
             return None
-        if status < 0x20 and len(sent["pending"]) > 1:      # one more part delivered
+        if status < 0x20:
             sent["pending"].remove(reference)
-            self._save_sent()
-            return None
+            sent["awaiting"] -= 1
+            if sent["awaiting"] > 0:       # one more part delivered; others still to report
+                self._save_sent()
+                return None
         result = "delivered" if status < 0x20 else "undelivered"
         return message_id, {"result": result, "at": _utc(report["DateTime"])}
 
