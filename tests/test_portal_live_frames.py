@@ -1,5 +1,6 @@
-"""What the portal's live socket sends, to the byte: a message accepted, its status moving on, and
-an inbound event, each as {"topic", "data"} with the fields in the order the pages know."""
+"""What the portal's live socket sends, to the byte: a message accepted, its status moving on, the
+network's delivery report, and an inbound event, each as {"topic", "data"} with the fields in the
+order the pages know."""
 import asyncio
 import json
 import re
@@ -46,6 +47,13 @@ async def _pushes_each_fact(client, phone, socket):
     assert re.fullmatch(
         '{"topic": "message.status", "data": {"message_id": "%s", "phone_id": "phone_main", '
         '"status": "sent", "error": null, "at": %s}}' % (message_id, TIME), changed), changed
+    phone.write_message(json.dumps({
+        "type": "status", "message_id": message_id, "status": "sent",
+        "delivery": {"result": "delivered", "at": "2026-12-01T12:00:05Z"}}))
+    reported = await _next_text(socket)
+    assert reported == (
+        '{"topic": "message.delivery", "data": {"message_id": "%s", "phone_id": "phone_main", '
+        '"result": "delivered", "reported_at": "2026-12-01T12:00:05.000Z"}}' % message_id)
     phone.write_message(json.dumps({
         "type": "inbound", "event_id": "ev-1", "channel": "sms", "event_type": "answered",
         "contact": "+12025550178", "contact_name": "Ann", "duration_sec": 42,

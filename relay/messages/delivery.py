@@ -9,6 +9,7 @@ from relay.core.errors import ApiError
 from relay.core.statuses import CURRENT, CURRENT_OR_QUEUED
 from relay.core.timefmt import iso, utcnow
 from relay.webhooks.operations import stage_late_status_delivery
+from relay.store.events import MessageDelivery
 from relay.store.writer import Operation, Scratch
 
 # The messages whose report was recorded earlier in the same group.
@@ -68,6 +69,8 @@ class RecordDelivery(Operation):
         row = {"seq": batch.next_seq(), "recorded_at": now, "message_id": self.message_id,
                "result": self.result, "reported_at": self.reported_at or now}
         batch.add("delivery_reports", row)
+        batch.publish(MessageDelivery(self.message_id, self.message.phone_id, self.result,
+                                      row["reported_at"]))
         if self.message.callback_id is not None:
             stage_late_status_delivery(batch, self.message.callback_id, self.message_id, {
                 "message_id": self.message_id, "phone_id": self.message.phone_id,

@@ -47,6 +47,16 @@ class MessageStatus(Event):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class MessageDelivery(Event):
+    """The network's word on a message already sent: delivered or undelivered."""
+    topic: typing.ClassVar[str] = "message.delivery"
+    message_id: str
+    phone_id: str
+    result: str
+    reported_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class MessageAttempt(Event):
     """A server-side attempt failed and another is due (the final ones are a MessageStatus)."""
     topic: typing.ClassVar[str] = "message.attempt"

@@ -78,6 +78,7 @@ export async function render(root) {
       ["Message", (m) => m.message_id], ["Created", (m) => when(m.created_at)],
       ["Channel", (m) => m.channel], ["To", (m) => m.to ?? "—"],
       ["Status", (m) => h("span", { dataset: { status: m.message_id } }, statusBadge(latest(m.message_id, m.status)))],
+      ["Delivery", (m) => h("span", { dataset: { delivery: m.message_id } }, m.delivery_result ?? "")],
       ["Last error", (m) => m.last_error ?? ""],
     ], messages, { caption: "Messages", onRow: (m) => guarded(() => detail(out, m.message_id)) }));
   }
@@ -86,6 +87,10 @@ export async function render(root) {
     const status = latest(change.message_id, change.status);
     const cell = list.querySelector(`[data-status="${CSS.escape(change.message_id)}"]`);
     if (cell) cell.replaceChildren(statusBadge(status));
+  });
+  live.on(root, "message.delivery", (report) => {
+    const cell = list.querySelector(`[data-delivery="${CSS.escape(report.message_id)}"]`);
+    if (cell) cell.textContent = report.result;
   });
   live.on(root, "message.accepted", () => guarded(load));
   root.append(h("h1", {}, "Messages"),
