@@ -21,6 +21,7 @@ from relay.web.metrics import Metrics
 from relay.portal.access import PortalAccess
 from relay.web.proxies import TrustedProxies
 from relay.senders.service import start_senders
+from relay.messages.scheduler import start_scheduler
 from relay.store.database import Store
 from relay.webhooks import sealed
 from relay.webhooks.service import start_webhooks
@@ -68,6 +69,7 @@ class Relay:
         self.webhooks = start_webhooks(self)    # webhook deliveries (on a loop; else None)
         self.devices = DeviceService(self)      # phone sockets, dispatch, expiry (on a loop)
         self.senders = start_senders(self)      # email and tg_bot delivery (on a loop)
+        self.scheduler = start_scheduler(self)  # scheduled messages released on time
         self.portal = PortalAccess(self)        # the owner's password and portal sessions
         self.live = LiveHub(self.bus)           # committed facts pushed to portal pages
 
@@ -86,8 +88,9 @@ class Relay:
         if self.webhooks is not None:
             self.webhooks.close()
         self.devices.close()
-        if self.senders is not None:
-            self.senders.close()
+        for service in (self.senders, self.scheduler):
+            if service is not None:
+                service.close()
         self.store.close()
 
 

@@ -95,6 +95,8 @@ SETTINGS = (
                                             "memory; the rest wait in the database only", low=1),
     Setting("message_ttl_seconds", int, 86400, "a message not sent or failed by then expires",
             low=1),
+    Setting("schedule_horizon_days", int, 365, "how far ahead a message's send_at may be",
+            low=1, high=3650),
     Setting("offline_after_seconds", int, 300, "a phone unseen this long is reported offline"),
     Setting("device_token_seconds", int, 900, "lifetime of a phone's access token", low=1),
     Setting("device_ping_seconds", int, 20, "websocket ping interval; no pong within it closes",

@@ -53,6 +53,8 @@ def _values_agree(case) -> bool:
         return len(named) == 1
     if path == CALLBACKS and method == "POST":
         return _ordered(body, "min_duration_sec", "max_duration_sec")
+    if _given(body, "ttl_seconds") is not None and _given(body, "expires_at") is not None:
+        return False                                # one kind of expiry or the other
     header = (case.headers or {}).get("Idempotency-Key")
     field = body.get("idempotency_key")
     return header is None or field is None or header == field
@@ -66,6 +68,10 @@ OUTSIDE_THE_DOCUMENT = {
     "unknown_cursor",          # a cursor the relay never gave out
     "invalid_phone_number",    # which numbers exist is the numbering plan's, not a pattern's
     "invalid_email",           # which domains may get mail (not .test) is email-validator's
+    "already_past",            # an expires_at is compared with the relay's clock
+    "too_far_ahead",           # so is a send_at, with a setting's horizon
+    "already_final",           # whether a message may still change depends on what it did
+    "already_sending",
 }
 
 

@@ -1,5 +1,6 @@
 """Email delivered by the relay over SMTP to aiosmtpd on loopback."""
 import asyncio
+import datetime as dt
 import email.utils
 
 import pytest
@@ -9,6 +10,7 @@ from helpers.fake_telegram import FakeBotApi
 from helpers.processes import free_port
 from helpers.relays import stop_relay
 from helpers.sending import final_message, logged_attempts, sending_relay
+from relay.core.timefmt import iso, utcnow
 
 SENDER = "Relay <relay@example.com>"
 
@@ -65,6 +67,22 @@ async def test_a_proper_utf8_mime_message_arrives(servers, setup):
     assert received.get_content_type() == "text/plain"
     assert received.get_content_charset() == "utf-8"
     assert received.get_content().replace("\r\n", "\n") == "Hallo Alice,\nüber 9000 — 👋\n"
+
+
+async def test_a_scheduled_email_goes_at_its_time_and_a_cancelled_one_never(servers, setup):
+    server = await servers(Inbox())
+    _, client = await setup(server.port)
+    soon = iso(utcnow() + dt.timedelta(seconds=1.5))
+    kept, dropped = await send(client, send_at=soon), await send(client, send_at=soon)
+    status, _ = await client.post(f"/api/v1/messages/{dropped['message_id']}/cancel")
+    assert status == 200
+    await asyncio.sleep(1)
+    assert server.inbox.offered == []
+    message = await final_message(client, kept["message_id"])
+    assert message["status"] == "sent"
+    assert message["delivered_at"] >= kept["scheduled_for"]
+    [(_, received, _)] = server.inbox.received
+    assert received["Message-ID"] == f"<{kept['message_id']}@example.com>"
 
 
 async def auth_server(servers, directory):

@@ -22,14 +22,22 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds") + "Z"
 
 
+def _from_iso(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+
+
+def has_offset(text: str) -> bool:
+    """Whether an ISO-8601 time (one parse_iso takes) names its offset."""
+    return _from_iso(text).tzinfo is not None
+
+
 def parse_iso(text: str) -> dt.datetime:
     """Parse an ISO-8601 time; a value without an offset is taken as UTC. Anything else is a
     ValueError, a time whose offset moves it past year 1 or 9999 too (OverflowError)."""
     if not isinstance(text, str):
         raise ValueError(f"not an ISO-8601 time: {text!r}")
     try:
-        value = dt.datetime.fromisoformat(
-            text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        value = _from_iso(text)
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
     except OverflowError:

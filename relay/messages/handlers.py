@@ -1,16 +1,19 @@
 """POST/GET /api/v1/messages and GET /api/v1/messages/<id>."""
+import datetime as dt
+
 from relay.messages import validate
-from relay.core.errors import ApiError, bad_request
+from relay.core.errors import ApiError, bad_request, json_object
 from relay.core.numbers import whole_number
 from relay.core.routing import phone_delivers
 from relay.core.statuses import QUEUED, STATUSES
-from relay.core.timefmt import time_field
+from relay.core.timefmt import iso, time_field, utcnow
 from relay.web.base import BaseHandler
 from relay.web.openapi import (CALLBACK_URL, CURSOR, GIVEN_TIME, IDEMPOTENCY_KEY, NULLABLE_STRING,
-                               TIME, error_responses, json_body, json_response, or_null,
-                               page_response,
-                               query_param, tag_list, text)
+                               OFFSET_TIME, TIME, error_responses, json_body, json_response,
+                               or_null, page_response, query_param, tag_list, text)
 from relay.messages import queries
+from relay.messages.changes import CANCELLED, CancelMessage, Reschedule
+from relay.messages.schedule import expires_at
 from relay.messages.operations import AcceptMessage
 
 LIST_PARAMS = ("limit", *queries.LIST_FILTERS)
@@ -23,8 +26,9 @@ class MessagesHandler(BaseHandler):
         header_key = validate.idempotency_key(self.request.headers.get("Idempotency-Key"),
                                               "Idempotency-Key")
         settings = self.relay.settings
-        request = validate.message_request(body, header_key, settings.default_region,
-                                           bool(settings.strict_phone_numbers))
+        request = validate.message_request(
+            body, header_key, settings.default_region, bool(settings.strict_phone_numbers),
+            dt.timedelta(days=settings.schedule_horizon_days))
         if request.phone_id not in self.relay.state.phones:
             raise ApiError(404, "unknown_phone", f"no phone '{request.phone_id}' is configured",
                            "phone_id")
@@ -48,7 +52,16 @@ class MessagesHandler(BaseHandler):
             # with its outcome (status sent or failed) instead of queued.
             settled = await self.relay.senders.settled(accepted.message_id, request.channel)
             self.reply(202, {**answer, "status": QUEUED, **self.relay.devices.offline_notice(
-                request.phone_id, request.channel), **settled})
+                request.phone_id, request.channel), **self._timing(request, accepted),
+                **settled})
+
+    def _timing(self, request, accepted) -> dict:
+        """When an accepted message may go and expires, and its priority."""
+        goes_at = request.send_at or accepted.created_at
+        return {"scheduled_for": iso(request.send_at),
+                "expires_at": iso(expires_at(goes_at, request.ttl_seconds, request.expires_at,
+                                             self.relay.devices.ttl)),
+                "priority": request.priority or "normal"}
 
     async def get(self):
         for name in self.request.query_arguments:
@@ -61,7 +74,8 @@ class MessagesHandler(BaseHandler):
                 filters[name] = _list_filter(name, value)
         limit = whole_number("limit", self.get_query_argument("limit", "50"), 1, MAX_LIMIT)
         messages, next_cursor = await self.store.read(
-            queries.list_messages, self.store.body_keys, self.client_id, filters, limit)
+            queries.list_messages, self.store.body_keys, self.client_id, filters, limit,
+            self.relay.devices.ttl)
         self.reply(200, {"success": True, "messages": messages, "next_cursor": next_cursor})
 
 
@@ -77,20 +91,80 @@ def _list_filter(name: str, value: str):
     return value
 
 
-class MessageHandler(BaseHandler):
-    async def get(self, message_id):
+class _OneMessage(BaseHandler):
+    """What the handlers of one message share."""
+
+    async def message(self, message_id: str) -> dict:
+        """The client's message as the API shows it, else a 404."""
         message = await self.store.read(queries.get_message, self.store.body_keys,
-                                        self.client_id, message_id)
+                                        self.client_id, message_id, self.relay.devices.ttl)
         if message is None:
             raise ApiError(404, "unknown_message", f"no message '{message_id}'", "message_id")
-        self.reply(200, {"success": True, "message": message})
+        return message
+
+    async def change(self, message: dict, op) -> bool:
+        """Writes a change to a message still waiting, keeping it from its phone meanwhile:
+        once committed, the change's own fact takes it out of its queue (cancelled, or moved
+        to a new time); refused, or changing nothing, it goes back to its place."""
+        message_id, phone_id, channel = (message["message_id"], message["phone_id"],
+                                         message["channel"])
+        devices = self.relay.devices
+        if message["status"] == QUEUED and not devices.withhold(phone_id, message_id, channel):
+            raise ApiError(409, "already_sending", "the message was already handed to its "
+                           "phone", "message_id")
+        changed = False
+        try:
+            changed = await self.store.write(op) is not False
+        finally:
+            if not changed:
+                devices.give_back(phone_id, message_id, channel)
+        return changed
+
+
+class MessageHandler(_OneMessage):
+    async def get(self, message_id):
+        self.reply(200, {"success": True, "message": await self.message(message_id)})
+
+    async def patch(self, message_id):
+        """Moves a waiting message to a new send_at (one in the past: at once)."""
+        body = self.json_body()
+        json_object(body, ("send_at",))
+        if body.get("send_at") is None:
+            raise bad_request("send_at", "'send_at' is required", "required")
+        send_at, _, _ = validate.timing(body, dt.timedelta(
+            days=self.relay.settings.schedule_horizon_days))
+        message = await self.message(message_id)
+        await self.change(message, Reschedule(message_id, message["phone_id"],
+                                              message["channel"], send_at or utcnow()))
+        self.reply(200, {"success": True, "message": await self.message(message_id)})
+
+
+class CancelHandler(_OneMessage):
+    async def post(self, message_id):
+        """Cancels a message not yet handed on; cancelling it again answers the same."""
+        message = await self.message(message_id)
+        if not await self.change(message, CancelMessage(message_id)):
+            message = await self.message(message_id)
+            if message["status"] != "failed" or message["last_error"] != CANCELLED:
+                raise ApiError(409, "already_final", f"the message has already ended "
+                               f"({message['status']})", "message_id")
+        self.reply(200, {"success": True, "message": await self.message(message_id)})
 
 
 ROUTES = [
     (r"/api/v1/messages", MessagesHandler),
+    (r"/api/v1/messages/([^/]+)/cancel", CancelHandler),
     (r"/api/v1/messages/([^/]+)", MessageHandler),
 ]
 
+# When a message may go and expires, and its priority: on the 202 and on the message.
+_TIMING = {
+    "scheduled_for": {**TIME, "description": "when a scheduled message may go (its send_at, "
+                      "or the latest PATCH's); null for one sent at once"},
+    "expires_at": {**TIME, "description": "when it expires unless it ends first: its own "
+                   "expires_at, else its ttl_seconds (or the relay's) from when it may go"},
+    "priority": {"enum": list(validate.PRIORITIES)},
+}
 MESSAGE = {
     "type": "object",
     "required": ["message_id", "status", "last_error", "created_at", "delivered_at", "channel",
@@ -114,6 +188,7 @@ MESSAGE = {
         "title": NULLABLE_STRING, "source": NULLABLE_STRING, "idempotency_key": NULLABLE_STRING,
         "tags": {"type": "array", "items": {"type": "string"}},
         "sim": {"type": ["integer", "null"], "description": "the SIM slot asked for"},
+        **_TIMING,
         "history": {"type": "array", "items": {
             "type": "object", "required": ["status", "at"],
             "properties": {"status": {"type": "string"}, "at": TIME,
@@ -179,6 +254,15 @@ SEND = {
         "status_callback_url": or_null({
             **CALLBACK_URL, "description": "a callback URL the client registered (and left "
                                            "active); gets the message's status changes"}),
+        "send_at": or_null({**OFFSET_TIME, "description": "not before then (a time past: at "
+                            "once); at most schedule_horizon_days ahead"}),
+        "ttl_seconds": or_null({"type": "integer", "minimum": 1, "maximum": 315360000,
+                                "description": "its own time to live, from when it may go "
+                                "(not with expires_at)"}),
+        "expires_at": or_null({**OFFSET_TIME, "description": "its own expiry, after now and "
+                               "after send_at (not with ttl_seconds)"}),
+        "priority": or_null({"enum": list(validate.PRIORITIES), "description":
+                             "high goes ahead of normal messages in its phone's queue"}),
     },
     "oneOf": [_channel_rules(channel) for channel in validate.CHANNELS],
 }
@@ -191,8 +275,14 @@ ACCEPTED = {
                                      "the phone that delivers it has been offline longer than "
                                      "offline_after_seconds; the message waits for it"},
                    "warning": {"type": "string"},
-                   "last_error": NULLABLE_STRING, "delivered_at": TIME},
+                   "last_error": NULLABLE_STRING, "delivered_at": TIME, **_TIMING},
 }
+_MESSAGE_ID = {"name": "message_id", "in": "path", "required": True,
+               "schema": {"type": "string"}}
+_ONE_MESSAGE = json_response("the message", {
+    "type": "object", "required": ["success", "message"],
+    "properties": {"success": {"const": True},
+                   "message": {"$ref": "#/components/schemas/Message"}}})
 OPENAPI_SCHEMAS = {"Message": MESSAGE, "SendMessage": SEND, "Accepted": ACCEPTED}
 OPENAPI_PATHS = {
     "/api/v1/messages": {
@@ -226,13 +316,22 @@ OPENAPI_PATHS = {
     "/api/v1/messages/{message_id}": {
         "get": {
             "summary": "A message with its status history",
-            "parameters": [{"name": "message_id", "in": "path", "required": True,
-                            "schema": {"type": "string"}}],
-            "responses": {
-                "200": json_response("the message", {
-                    "type": "object", "required": ["success", "message"],
-                    "properties": {"success": {"const": True},
-                                   "message": {"$ref": "#/components/schemas/Message"}}}),
-                **error_responses(401, 404)}},
+            "parameters": [_MESSAGE_ID],
+            "responses": {"200": _ONE_MESSAGE, **error_responses(401, 404)}},
+        "patch": {
+            "summary": "Move a message still waiting to a new send_at",
+            "parameters": [_MESSAGE_ID],
+            "requestBody": json_body({
+                "type": "object", "additionalProperties": False, "required": ["send_at"],
+                "properties": {"send_at": {**OFFSET_TIME, "description": "the new time (a "
+                                           "time past: at once)"}}}),
+            "responses": {"200": _ONE_MESSAGE,
+                          **error_responses(400, 401, 404, 409, 413, 415)}},
+    },
+    "/api/v1/messages/{message_id}/cancel": {
+        "post": {
+            "summary": "Cancel a message not yet handed on (again: the same answer)",
+            "parameters": [_MESSAGE_ID],
+            "responses": {"200": _ONE_MESSAGE, **error_responses(401, 404, 409)}},
     },
 }

@@ -1,6 +1,7 @@
 """Accepting a message: the idempotency check and the 'accepted' row with its sealed body
 (relay/store/body_keys.py), in one group commit."""
 import dataclasses
+import datetime as dt
 import functools
 import typing
 
@@ -18,6 +19,7 @@ from relay.store.writer import Operation, Scratch
 class Accepted(typing.NamedTuple):
     message_id: str
     duplicate: bool
+    created_at: dt.datetime
 
 
 @dataclasses.dataclass
@@ -25,11 +27,13 @@ class _AcceptedInGroup:
     """What a group's accepted messages add to memory once committed, applied in one go."""
     keyed: list = dataclasses.field(default_factory=list)    # (slot, entry as a plain tuple)
     opened: list = dataclasses.field(default_factory=list)   # (message_id, phone_id)
+    scheduled: list = dataclasses.field(default_factory=list)  # (message_id, send_at)
     applies: bool = False                                    # apply() is due after the commit
 
     def apply(self, state) -> None:
         state.remember_idempotency(self.keyed)
         state.open_messages.update(self.opened)
+        state.scheduled.update(self.scheduled)
 
 
 ACCEPTED_IN_GROUP = Scratch(_AcceptedInGroup)
@@ -71,7 +75,7 @@ class AcceptMessage(Operation):
                     raise ApiError(422, "idempotency_conflict",
                                    f"idempotency_key was used for a different message: "
                                    f"'{field}' differs from message {entry.message_id}", field)
-                return Accepted(entry.message_id, True)
+                return Accepted(entry.message_id, True, entry.created_at)
         if request.phone_id not in state.phones:  # removed since the handler looked
             raise ApiError(404, "unknown_phone", f"no phone '{request.phone_id}'", "phone_id")
         callback_id = (status_callback_id(state, self.client_id, request.status_callback_url)
@@ -86,7 +90,9 @@ class AcceptMessage(Operation):
             "client_id": self.client_id, "key_id": self.key_id, "phone_id": request.phone_id,
             "channel": request.channel, "recipient": request.to, "source": request.source,
             "tags": list(request.tags) or None, "idempotency_key": request.idempotency_key,
-            "fingerprint": fingerprint, "sim": request.sim, "body": batch.body_keys.seal(
+            "fingerprint": fingerprint, "sim": request.sim, "send_at": request.send_at,
+            "ttl_seconds": request.ttl_seconds, "expires_at": request.expires_at,
+            "priority": request.priority, "body": batch.body_keys.seal(
                 batch, entry.message_id, now, request.text, request.subject, request.title)})
         if callback_id is not None:
             stage_message_callback(batch, entry.message_id, callback_id)
@@ -98,11 +104,15 @@ class AcceptMessage(Operation):
             claimed[slot] = entry
             accepted.keyed.append((slot, tuple(entry)))
         accepted.opened.append((entry.message_id, request.phone_id))
+        if request.send_at is not None:
+            accepted.scheduled.append((entry.message_id, request.send_at))
         # The message's content rides along so the phone dispatcher needs no read to deliver;
         # its seq orders it among those its phone's queue reads back from the log.
         # Tags as a tuple: a payload of strings alone leaves the garbage collector's view while
         # it waits in a phone's queue (it is sent as a JSON array all the same).
         batch.publish(MessageAccepted(entry.message_id, request.phone_id, request.channel,
                                       request.to, request.text, request.subject, request.title,
-                                      request.tags, now, seq, request.sim))
-        return Accepted(entry.message_id, False)
+                                      request.tags, now, seq, request.sim, request.send_at,
+                                      request.ttl_seconds, request.expires_at,
+                                      request.priority))
+        return Accepted(entry.message_id, False, now)

@@ -1,8 +1,10 @@
 """Reads of messages for the API. Run on reader threads; every value is bound."""
 import base64
+import datetime as dt
 
 from relay.core.errors import bad_request
 from relay.messages.delivery import outcomes
+from relay.messages.schedule import timings
 from relay.messages.validate import SERVER_CHANNELS
 from relay.core.numbers import ascii_digits
 from relay.core.statuses import CURRENT, CURRENT_OR_QUEUED, FINAL, QUEUED
@@ -10,13 +12,15 @@ from relay.core.timefmt import iso
 from relay.store.bodies import MESSAGE_JOIN, message_body, open_sealed
 
 _MESSAGE_COLUMNS = ("m.seq, m.message_id, m.created_at, m.phone_id, m.channel, m.recipient, "
-                    "m.source, m.tags, m.idempotency_key, m.sim, m.body")
+                    "m.source, m.tags, m.idempotency_key, m.sim, m.send_at, m.ttl_seconds, "
+                    "m.expires_at, m.priority, m.body")
 # text, subject and title are the body's (relay/store/bodies.py): NULL once retention dropped it.
 _COLUMNS = (_MESSAGE_COLUMNS + ", b.text, b.subject, b.title"
             f", {CURRENT_OR_QUEUED.format(status='s.status')} AS status"
             ", s.last_error, s.delivered_at")
 _NAMES = ("seq", "message_id", "created_at", "phone_id", "channel", "to", "source", "tags",
-          "idempotency_key", "sim", "body", "text", "subject", "title", "status", "last_error",
+          "idempotency_key", "sim", "send_at", "ttl_seconds", "expires_at", "priority", "body",
+          "text", "subject", "title", "status", "last_error",
           "delivered_at")
 
 
@@ -51,7 +55,8 @@ def _with_attempts(cur, messages: list[dict]) -> list[dict]:
     return messages
 
 
-def get_message(cur, body_keys, client_id: str, message_id: str) -> dict | None:
+def get_message(cur, body_keys, client_id: str, message_id: str,
+                default_ttl: dt.timedelta) -> dict | None:
     row = cur.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages m "
                       "WHERE m.message_id = $id AND m.client_id = $client",
                       {"id": message_id, "client": client_id}).fetchone()
@@ -72,6 +77,7 @@ def get_message(cur, body_keys, client_id: str, message_id: str) -> dict | None:
     message["history"] = [{"status": QUEUED, "at": message["created_at"], "error": None}] + [
         {"status": status, "at": iso(at), "error": error} for status, at, error, _ in events]
     outcomes(cur, [message], row[0])
+    timings(cur, [message], row[0], default_ttl)
     if message["delivery_result"] is not None:
         message["history"].append({"status": "sent", "at": message["delivery_reported_at"],
                                    "error": None, "delivery_result": message["delivery_result"]})
@@ -114,8 +120,8 @@ LIST_FILTERS = {
 }
 
 
-def list_messages(cur, body_keys, client_id: str, filters: dict,
-                  limit: int) -> tuple[list, str | None]:
+def list_messages(cur, body_keys, client_id: str, filters: dict, limit: int,
+                  default_ttl: dt.timedelta) -> tuple[list, str | None]:
     """filters: a subset of LIST_FILTERS' names with already validated values."""
     conditions = ["m.client_id = $client"] + [LIST_FILTERS[name] for name in filters]
     params = {"client": client_id, "limit": limit + 1, **filters}
@@ -140,4 +146,5 @@ def list_messages(cur, body_keys, client_id: str, filters: dict,
     page = [_message(row, body_keys) for row in rows[:limit]]
     if page:    # the page's oldest message is its last
         outcomes(cur, page, rows[len(page) - 1][0])
+        timings(cur, page, rows[len(page) - 1][0], default_ttl)
     return _with_attempts(cur, page), next_cursor

@@ -1,11 +1,13 @@
-"""The messages in memory: the idempotency window (the keyed messages of the last days) and the
-messages not yet in a final status, with their phone and status (the queue). Loaded from the log
-at start-up; changed only by the writer thread after a commit."""
+"""The messages in memory: the idempotency window (the keyed messages of the last days), the
+messages not yet in a final status, with their phone and status (the queue), and those of them
+that wait for their time. Loaded from the log at start-up; changed only by the writer thread
+after a commit."""
 import datetime as dt
 import typing
 
 from relay.core.statuses import CURRENT, FINAL
 from relay.core.timefmt import utcnow
+from relay.messages.schedule import waiting_for_time
 
 
 class IdempotencyEntry(typing.NamedTuple):
@@ -24,6 +26,7 @@ class MessageState:
         self.idempotency_window = idempotency_window
         self.open_messages: dict[str, str] = {}        # message_id -> phone_id, not yet terminal
         self.open_status: dict[str, str] = {}          # message_id -> status, if past queued
+        self.scheduled: dict[str, dt.datetime] = {}    # message_id -> when it may go
 
     def queue_depth(self) -> int:
         return len(self.open_messages)
@@ -43,6 +46,13 @@ class MessageState:
             self.open_messages[message_id] = phone_id
             if status is not None:
                 self.open_status[message_id] = status
+        self.scheduled.update(waiting_for_time(con))
+
+    def ended(self, message_id: str) -> None:
+        """A message reached a final status."""
+        self.open_messages.pop(message_id, None)
+        self.open_status.pop(message_id, None)
+        self.scheduled.pop(message_id, None)
 
     def idempotency(self, slot: tuple[str, str]) -> IdempotencyEntry | None:
         found = self._idempotency.get(slot)

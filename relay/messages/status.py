@@ -46,8 +46,7 @@ class RecordStatus(Operation):
 
         def apply():
             if self.status in FINAL:
-                state.open_messages.pop(self.message_id, None)
-                state.open_status.pop(self.message_id, None)
+                state.ended(self.message_id)
             else:
                 state.open_status[self.message_id] = self.status
         batch.after_commit(apply)

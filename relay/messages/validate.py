@@ -1,10 +1,12 @@
 """Validation of POST /api/v1/messages bodies into a normalised MessageRequest."""
 import dataclasses
+import datetime as dt
 import hashlib
 import re
 
 from relay.core import recipients
 from relay.core.errors import bad_request, json_object
+from relay.core.timefmt import MAX_DURATION, has_offset, time_field, utcnow
 from relay.webhooks.urls import optional_url
 
 CHANNELS = ("sms", "wa", "tg", "notify", "email", "tg_bot", "pchat")
@@ -18,11 +20,16 @@ MAX_TAGS = 20
 MAX_TAG = 64
 BOT_TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,100}")
 FIELDS = ("phone_id", "channel", "to", "text", "source", "idempotency_key", "subject", "title",
-          "bot_token", "tags", "status_callback_url", "sim")
-# The fields that make two requests "the same message" for idempotency; source is a label.
+          "bot_token", "tags", "status_callback_url", "sim", "send_at", "ttl_seconds",
+          "expires_at", "priority")
+# The fields that make two requests "the same message" for idempotency; source is a label, and
+# when and how fast it goes (send_at, ttl_seconds, expires_at, priority) are the first
+# request's: a retry computing its send_at afresh is still the same message.
 COMPARED = ("phone_id", "channel", "to", "text", "subject", "title", "bot_token", "tags",
             "sim")
 SIM_SLOTS = (1, 2)
+PRIORITIES = ("normal", "high")
+DEFAULT_HORIZON = dt.timedelta(days=365)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +46,10 @@ class MessageRequest:
     tags: tuple[str, ...]
     status_callback_url: str | None = None   # a registered callback that gets status changes
     sim: int | None = None                   # the phone's SIM slot to send from
+    send_at: dt.datetime | None = None       # not before then; None: at once (or was past)
+    ttl_seconds: int | None = None           # its own time to live, from when it may go
+    expires_at: dt.datetime | None = None    # its own expiry, a fixed time
+    priority: str | None = None              # "high", else None (normal)
 
     def fingerprint(self) -> str:
         """Per-field digests of the compared fields, in COMPARED's order, so a conflict can
@@ -117,6 +128,54 @@ def _sim(body: dict) -> int | None:
     return value
 
 
+def _offset_time(body: dict, name: str) -> dt.datetime | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad_request(name, f"'{name}' must be an ISO-8601 time with an offset",
+                          "invalid_type")
+    parsed = time_field(name, value)
+    if not has_offset(value):
+        raise bad_request(name, f"'{name}' needs an offset (Z or +hh:mm): a time without one "
+                          "could be any time zone's")
+    return parsed
+
+
+def timing(body: dict, horizon: dt.timedelta = DEFAULT_HORIZON):
+    """(send_at, ttl_seconds, expires_at) of a body, checked against now: a send_at in the past
+    is None (at once); one beyond the horizon, an expiry already past or before send_at, or
+    both kinds of expiry, are 400s."""
+    now = utcnow()
+    send_at = _offset_time(body, "send_at")
+    if send_at is not None and send_at - now > horizon:
+        raise bad_request("send_at", f"'send_at' is more than {horizon.days} days ahead",
+                          "too_far_ahead")
+    if send_at is not None and send_at <= now:
+        send_at = None
+    ttl = body.get("ttl_seconds")
+    if ttl is not None and (type(ttl) is not int
+                            or not 1 <= ttl <= MAX_DURATION.total_seconds()):
+        raise bad_request("ttl_seconds", f"'ttl_seconds' must be a whole number of seconds "
+                          f"from 1 to {int(MAX_DURATION.total_seconds())}")
+    expires_at = _offset_time(body, "expires_at")
+    if expires_at is not None:
+        if ttl is not None:
+            raise bad_request("expires_at", "give 'ttl_seconds' or 'expires_at', not both",
+                              "not_allowed")
+        if expires_at <= (send_at or now):
+            raise bad_request("expires_at", "'expires_at' must be after the message may go "
+                              "(now, or its send_at)", "already_past")
+    return send_at, ttl, expires_at
+
+
+def _priority(body: dict) -> str | None:
+    value = body.get("priority")
+    if value is not None and value not in PRIORITIES:
+        raise bad_request("priority", "'priority' must be normal or high")
+    return None if value in (None, "normal") else value
+
+
 def _recipient(channel: str, to: str | None, region: str, strict: bool) -> str | None:
     if to is None:
         if channel in NEEDS_TO:
@@ -139,8 +198,8 @@ def _only_for(body: dict, name: str, channel: str, allowed: tuple[str, ...]) -> 
                           "not_allowed")
 
 
-def message_request(body, header_key: str | None, region: str,
-                    strict_numbers: bool = False) -> MessageRequest:
+def message_request(body, header_key: str | None, region: str, strict_numbers: bool = False,
+                    horizon: dt.timedelta = DEFAULT_HORIZON) -> MessageRequest:
     json_object(body, FIELDS)
     phone_id = _required_str(body, "phone_id", 64)
     channel = _required_str(body, "channel", 16)
@@ -168,6 +227,7 @@ def message_request(body, header_key: str | None, region: str,
     if body_key is not None and header_key is not None and body_key != header_key:
         raise bad_request("idempotency_key", "the Idempotency-Key header and the "
                           "idempotency_key field differ", "idempotency_mismatch")
+    send_at, ttl_seconds, expires_at = timing(body, horizon)
     return MessageRequest(
         phone_id=phone_id,
         channel=channel,
@@ -181,5 +241,9 @@ def message_request(body, header_key: str | None, region: str,
         tags=_tags(body),
         status_callback_url=optional_url(body, "status_callback_url"),
         sim=_sim(body),
+        send_at=send_at,
+        ttl_seconds=ttl_seconds,
+        expires_at=expires_at,
+        priority=_priority(body),
     )
 

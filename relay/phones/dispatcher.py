@@ -16,7 +16,14 @@ IOLoop after a read that already found it (it is then known by `counted_to`), an
 may go final while a read that found it open is under way (it is then left out of the read).
 
 Queues hold the messages as published; each one's frame is made when it is sent, so a phone
-that is offline costs a send nothing but its place in the queue."""
+that is offline costs a send nothing but its place in the queue.
+
+High-priority messages wait in a queue of their own, ahead of the others, kept in memory whole:
+they are few (one-time codes, alerts) and each must be at hand to go first.
+
+A message a client is moving or cancelling is withheld: taken out of its queue (or, waiting in
+the database only, kept out of the reads) until the change is committed or refused. One already
+delivered to the phone cannot be withheld."""
 import asyncio
 import collections
 import dataclasses
@@ -35,10 +42,21 @@ class _Read:
     again: bool = False                                         # read again once it is back
 
 
+def _high(message: dict) -> bool:
+    return message.get("priority") == "high"
+
+
+def _in_order(*parts) -> collections.OrderedDict:
+    return collections.OrderedDict(sorted((item for part in parts for item in part),
+                                          key=lambda item: item[1]["seq"]))
+
+
 class PhoneQueue:
     def __init__(self):
+        self.urgent: collections.OrderedDict[str, dict] = collections.OrderedDict()
         self.waiting: collections.OrderedDict[str, dict] = collections.OrderedDict()
         self.in_flight: dict[str, dict] = {}
+        self.withheld: dict[str, dict | None] = {}   # message_id -> the message, if in memory
         self.behind = 0         # open messages after loaded_to: in the database only
         self.loaded_to = 0      # every open message with a seq up to this one is in memory
         self.counted_to = 0     # every message accepted up to this seq is in memory or behind
@@ -46,10 +64,19 @@ class PhoneQueue:
 
     def requeue_in_flight(self) -> None:
         if self.in_flight:
-            merged = sorted([*self.in_flight.items(), *self.waiting.items()],
-                            key=lambda item: item[1]["seq"])
-            self.waiting = collections.OrderedDict(merged)
+            back = self.in_flight.items()
+            self.urgent = _in_order(self.urgent.items(), [i for i in back if _high(i[1])])
+            self.waiting = _in_order(self.waiting.items(),
+                                     [i for i in back if not _high(i[1])])
             self.in_flight = {}
+
+    def put(self, message: dict) -> None:
+        """Back in its place: a withheld message whose change was refused."""
+        item = [(message["message_id"], message)]
+        if _high(message):
+            self.urgent = _in_order(self.urgent.items(), item)
+        else:
+            self.waiting = _in_order(self.waiting.items(), item)
 
 
 class Dispatcher:
@@ -67,8 +94,19 @@ class Dispatcher:
         """A phone's window and count as read from the log at start-up."""
         self._loaded(self.queues[phone_id], horizon, waiting)
 
+    def load_urgent(self, phone_id: str, messages: list[dict]) -> None:
+        """A phone's high-priority messages as read from the log at start-up."""
+        self.queues[phone_id].urgent.update((m["message_id"], m) for m in messages)
+
     def add(self, phone_id: str, message: dict) -> None:
         queue, seq = self.queues[phone_id], message["seq"]
+        if message["message_id"] in queue.withheld:
+            queue.withheld[message["message_id"]] = message
+            return
+        if _high(message):
+            queue.urgent[message["message_id"]] = message
+            self._pump(phone_id)
+            return
         if seq <= queue.counted_to:       # a read found it already
             return
         queue.counted_to = seq
@@ -81,11 +119,38 @@ class Dispatcher:
             if queue.read is not None:
                 queue.read.arrived.append(seq)
 
+    def withhold(self, phone_id: str, message_id: str) -> bool:
+        """Takes a message out of its queue while a change to it is written; False when the
+        phone has it already."""
+        queue = self.queues[phone_id]
+        if message_id in queue.in_flight:
+            return False
+        queue.withheld[message_id] = (queue.urgent.pop(message_id, None)
+                                      or queue.waiting.pop(message_id, None))
+        return True
+
+    def give_back(self, phone_id: str, message_id: str) -> None:
+        """The change was refused or failed: the message goes back to its place."""
+        queue = self.queues[phone_id]
+        message = queue.withheld.pop(message_id, None)
+        if message is not None:
+            queue.put(message)
+            self._pump(phone_id)
+
+    def drop(self, phone_id: str, message_id: str) -> None:
+        """The message waits for a new time: out of its queue until it is released again."""
+        queue = self.queues[phone_id]
+        queue.withheld.pop(message_id, None)
+        queue.urgent.pop(message_id, None)
+        queue.waiting.pop(message_id, None)
+
     def finish(self, phone_id: str, message_id: str) -> None:
         queue = self.queues.get(phone_id)
         if queue is None:
             return
-        if queue.waiting.pop(message_id, None) is not None:
+        queue.withheld.pop(message_id, None)
+        if (queue.urgent.pop(message_id, None) is not None
+                or queue.waiting.pop(message_id, None) is not None):
             return
         if queue.in_flight.pop(message_id, None) is not None:
             self._pump(phone_id)
@@ -114,15 +179,16 @@ class Dispatcher:
     def depth(self, phone_id: str) -> tuple[int, int]:
         """(waiting, in flight) for the phones API."""
         queue = self.queues.get(phone_id)
-        return (len(queue.waiting) + queue.behind, len(queue.in_flight)) if queue else (0, 0)
+        return ((len(queue.urgent) + len(queue.waiting) + queue.behind, len(queue.in_flight))
+                if queue else (0, 0))
 
     def _pump(self, phone_id: str) -> None:
         send = self._senders.get(phone_id)
         if send is None:
             return
         queue = self.queues[phone_id]
-        while queue.waiting and len(queue.in_flight) < self.max_in_flight:
-            message_id, message = queue.waiting.popitem(last=False)
+        while (queue.urgent or queue.waiting) and len(queue.in_flight) < self.max_in_flight:
+            message_id, message = (queue.urgent or queue.waiting).popitem(last=False)
             queue.in_flight[message_id] = message
             send(self._frame_of(message))
         if queue.behind and queue.read is None and len(queue.waiting) < self.window / 2:
@@ -159,7 +225,9 @@ class Dispatcher:
         messages, count = waiting or ((), 0)
         finished = read.finished if read is not None else ()
         for message in messages:
-            if message["message_id"] not in finished:
+            if message["message_id"] in queue.withheld:
+                queue.withheld[message["message_id"]] = message
+            elif message["message_id"] not in finished:
                 queue.waiting[message["message_id"]] = message
         if count == len(messages):
             queue.loaded_to = horizon

@@ -2,41 +2,55 @@
 a phone's window in memory runs low), what has outlived its time to live, the phones' last
 presence, and their connection events."""
 import dataclasses
+import datetime as dt
 import typing
 
 from relay.core.statuses import ENDED
 from relay.core.timefmt import utcnow
-from relay.store.bodies import MESSAGE_JOIN, open_sealed
+from relay.messages import contents
+from relay.messages.schedule import EXPIRES_AT, NEWEST_PLACE, SCHEDULE, ready_places
 from relay.messages.status import RecordStatus
 from relay.store.writer import Operation
 
-_OPEN = ("SELECT {columns} FROM messages m {join} WHERE {condition} NOT "
-         + ENDED.format(message_id="m.message_id", also="") + " ORDER BY m.seq")
-_CONTENT = ("m.message_id", "m.phone_id", "m.channel", "m.recipient", "b.text", "b.subject",
-            "b.title", "m.tags", "m.created_at", "m.seq", "m.sim", "m.body")
-_NAMES = [("to" if c == "m.recipient" else c[2:]) for c in _CONTENT]
-
-# The seqs of each phone's open messages in (after, horizon], oldest first, and their count.
-# A final status is logged after its message, so only events after `after` need a look.
-_WAITING = ("""
-    SELECT m.phone_id, list(m.seq ORDER BY m.seq)[1:$limit], count(*) FROM messages m
-    WHERE m.seq > $after AND m.seq <= $horizon AND list_contains($channels, m.channel) {phone}
-      AND NOT """ + ENDED.format(message_id="m.message_id", also="AND e.seq > $after")
-            + " GROUP BY m.phone_id")
+_NOT_ENDED = "NOT " + ENDED.format(message_id="r.message_id", also="{also}")
+# The ready messages of these channels placed in ($after, $horizon], each with its phone and
+# priority. A final status is logged after the message is placed, so only events after `after`
+# need a look.
+_READY = (f"""
+    SELECT r.place, r.message_id, m.seq, m.phone_id, m.priority
+    FROM ({ready_places()}) r JOIN messages m USING (message_id)
+    WHERE list_contains($channels, m.channel) {{narrow}} AND """
+          + _NOT_ENDED.format(also="AND e.seq > $after"))
 
 
-def _contents(body_keys, rows) -> list[dict]:
-    return [open_sealed(body_keys, dict(zip(_NAMES, row))) for row in rows]
+def _placed(cur, body_keys, found: list[tuple]) -> list[dict]:
+    """The contents of (place, message_id, seq) rows, in order of place, each with its place
+    as `seq`: the order its queue keeps. The range of seq lets zone maps skip the rest."""
+    if not found:
+        return []
+    seqs = [seq for _, _, seq in found]
+    read = {message["message_id"]: message for message in contents.contents(
+        body_keys, cur.execute(
+            f"{contents.SELECT} WHERE m.seq >= $lo AND m.seq <= $hi "
+            "AND list_contains($seqs, m.seq)",
+            {"lo": min(seqs), "hi": max(seqs), "seqs": seqs}).fetchall())}
+    placed = []
+    for place, message_id, _ in sorted(found):
+        message = read[message_id]
+        message["seq"] = place
+        placed.append(message)
+    return placed
 
 
 def open_messages(cur, body_keys, channels: list[str]) -> list[dict]:
-    """Every message of these channels not yet sent, failed or expired, oldest first, with
-    what a delivery needs (`to` as the API names it; the body, which retention keeps while a
-    message is open)."""
-    return _contents(body_keys, cur.execute(
-        _OPEN.format(columns=", ".join(_CONTENT), join=MESSAGE_JOIN,
-                     condition="list_contains($channels, m.channel) AND"),
-        {"channels": channels}).fetchall())
+    """Every ready message of these channels not yet sent, failed or expired, in order of
+    place, with what a delivery needs (`to` as the API names it; the body, which retention
+    keeps while a message is open)."""
+    horizon = cur.execute(NEWEST_PLACE).fetchone()[0]
+    found = cur.execute(_READY.format(narrow=""), {"after": 0, "horizon": horizon,
+                                                  "channels": channels}).fetchall()
+    return _placed(cur, body_keys, [(place, message_id, seq)
+                                    for place, message_id, seq, _, _ in found])
 
 
 class Waiting(typing.NamedTuple):
@@ -47,30 +61,51 @@ class Waiting(typing.NamedTuple):
 
 def waiting_messages(cur, body_keys, channels: list[str], limit: int, phone_id=None,
                      after: int = 0) -> tuple[int, dict[str, Waiting]]:
-    """(horizon, phone_id -> Waiting) for one phone or all: the first `limit` open messages of
-    these channels with a seq in (after, horizon], with their content as open_messages gives
-    it, and their count. horizon is the newest message's seq when the read began; a phone with
-    none is left out."""
-    horizon = cur.execute("SELECT coalesce(max(seq), 0) FROM messages").fetchone()[0]
-    found = cur.execute(_WAITING.format(phone="AND m.phone_id = $phone" if phone_id else ""), {
+    """(horizon, phone_id -> Waiting) for one phone or all: the first `limit` ready, open,
+    normal-priority messages of these channels placed in (after, horizon], with their content
+    as open_messages gives it, and their count. horizon is the newest place when the read
+    began; a phone with none is left out. High-priority ones are urgent_messages'."""
+    horizon = cur.execute(NEWEST_PLACE).fetchone()[0]
+    found = cur.execute(f"""
+        SELECT phone_id, list((place, message_id, seq) ORDER BY place)[1:$limit], count(*)
+        FROM ({_READY.format(narrow="AND m.phone_id = $phone" if phone_id else "")})
+        WHERE priority IS NULL GROUP BY phone_id""", {
         "after": after, "horizon": horizon, "channels": channels, "limit": limit,
         **({"phone": phone_id} if phone_id else {})}).fetchall()
-    seqs = [seq for _, first, _ in found for seq in first]
-    contents: dict[str, list] = {}
-    if seqs:    # the bodies of those alone: the range lets zone maps skip the rest
-        for message in _contents(body_keys, cur.execute(
-                f"SELECT {', '.join(_CONTENT)} FROM messages m {MESSAGE_JOIN} "
-                "WHERE m.seq >= $lo AND m.seq <= $hi AND list_contains($seqs, m.seq) "
-                "ORDER BY m.seq", {"lo": min(seqs), "hi": max(seqs), "seqs": seqs}).fetchall()):
-            contents.setdefault(message["phone_id"], []).append(message)
-    return horizon, {phone: Waiting(contents.get(phone, []), count) for phone, _, count in found}
+    placed = _placed(cur, body_keys, [item for _, first, _ in found for item in first])
+    by_phone: dict[str, list] = {}
+    for message in placed:
+        by_phone.setdefault(message["phone_id"], []).append(message)
+    return horizon, {phone: Waiting(by_phone.get(phone, []), count)
+                     for phone, _, count in found}
 
 
-def expired_messages(cur, cutoff) -> list[str]:
-    """Ids of open messages accepted before cutoff."""
-    return [row[0] for row in cur.execute(
-        _OPEN.format(columns="m.message_id", join="", condition="m.created_at < $cutoff AND"),
-        {"cutoff": cutoff}).fetchall()]
+def urgent_messages(cur, body_keys, channels: list[str]) -> dict[str, list[dict]]:
+    """phone_id -> every ready, open, high-priority message of these channels, in order of
+    place: few enough to keep in memory whole, and each must be there to go first."""
+    horizon = cur.execute(NEWEST_PLACE).fetchone()[0]
+    found = cur.execute(_READY.format(narrow="AND m.priority = 'high'"), {
+        "after": 0, "horizon": horizon, "channels": channels}).fetchall()
+    by_phone: dict[str, list] = {}
+    for message in _placed(cur, body_keys, [(place, message_id, seq)
+                                            for place, message_id, seq, _, _ in found]):
+        by_phone.setdefault(message["phone_id"], []).append(message)
+    return by_phone
+
+
+def expired_messages(cur, now: dt.datetime, default_ttl: dt.timedelta) -> list[str]:
+    """Ids of open messages whose expiry (relay/messages/schedule.py) has passed. Only those
+    accepted before the relay's own time to live, or with a schedule or expiry of their own,
+    can have: the rest are skipped by their time alone."""
+    return [row[0] for row in cur.execute(f"""
+        SELECT m.message_id FROM messages m
+        LEFT JOIN ({SCHEDULE.format(where="")}) s USING (message_id)
+        WHERE (m.created_at < $cutoff OR m.send_at IS NOT NULL OR m.ttl_seconds IS NOT NULL
+               OR m.expires_at IS NOT NULL OR s.message_id IS NOT NULL)
+          AND {EXPIRES_AT} < $now AND NOT """
+        + ENDED.format(message_id="m.message_id", also=""),
+        {"cutoff": now - default_ttl, "now": now,
+         "ttl": int(default_ttl.total_seconds())}).fetchall()]
 
 
 def last_presence(cur) -> dict[str, dict]:
@@ -112,9 +147,8 @@ class RecordDeviceEvent(Operation):
 class ExpireMessages(Operation):
     """Marks the given messages expired unless they reached a final status meanwhile."""
     message_ids: list[str]
-    ttl_seconds: int
 
     def stage(self, batch):
-        error = f"not sent within the time to live ({self.ttl_seconds} s)"
+        error = "not sent within its time to live"
         return sum(RecordStatus(message_id, "expired", error).stage(batch)
                    for message_id in self.message_ids)

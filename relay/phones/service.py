@@ -16,13 +16,15 @@ from relay.core.errors import ApiError, StorageUnavailable
 from relay.core.routing import phone_delivers
 from relay.core.statuses import FINAL
 from relay.core.timefmt import iso, utcnow
+from relay.messages.schedule import message_expiry
 from relay.messages.validate import CHANNELS
 from relay.agent import protocol
 from relay.phones import tokens
 from relay.phones.dispatcher import Dispatcher
 from relay.core.loops import call_on_loop
 from relay.phones import phone_queue as deliveries
-from relay.store.events import DeviceRevoked, MessageAccepted, MessageStatus
+from relay.store.events import (DeviceRevoked, MessageAccepted, MessageReleased,
+                                MessageRescheduled, MessageStatus)
 
 log = logging.getLogger("relay.device")
 
@@ -70,8 +72,13 @@ class DeviceService:
                                            self.channels, self.dispatcher.window)
         for phone_id, found in waiting.items():
             self.dispatcher.load(phone_id, horizon, found)
+        for phone_id, urgent in store.read_sync(deliveries.urgent_messages, store.body_keys,
+                                                self.channels).items():
+            self.dispatcher.load_urgent(phone_id, urgent)
         bus = self.relay.bus
         bus.subscribe(MessageAccepted, self._accepted)
+        bus.subscribe(MessageReleased, self._released)
+        bus.subscribe(MessageRescheduled, self._rescheduled)
         bus.subscribe(MessageStatus, self._status)
         bus.subscribe(DeviceRevoked, self._revoked)
         seconds = min(60.0, max(1.0, self.ttl.total_seconds() / 10))
@@ -90,12 +97,32 @@ class DeviceService:
             socket.close(1001, "the relay is stopping")
 
     # -- bus subscribers -------------------------------------------------------------------
+    def _delivers(self, channel: str) -> bool:
+        return phone_delivers(channel, bool(self.relay.settings.smtp_host))
+
     def _accepted(self, accepted: MessageAccepted) -> None:
-        if phone_delivers(accepted.channel, bool(self.relay.settings.smtp_host)):
-            self.dispatcher.add(accepted.phone_id, accepted.fields())
+        if accepted.send_at is None:           # else it waits for its release
+            self._released(accepted)
+
+    def _released(self, ready: MessageAccepted) -> None:
+        if self._delivers(ready.channel):
+            self.dispatcher.add(ready.phone_id, ready.fields())
+
+    def _rescheduled(self, moved: MessageRescheduled) -> None:
+        if self._delivers(moved.channel):
+            self.dispatcher.drop(moved.phone_id, moved.message_id)
+
+    def withhold(self, phone_id: str, message_id: str, channel: str) -> bool:
+        """Keeps a message from its phone while a change to it is written (give_back after a
+        refusal); False when the phone has it already."""
+        return not self._delivers(channel) or self.dispatcher.withhold(phone_id, message_id)
+
+    def give_back(self, phone_id: str, message_id: str, channel: str) -> None:
+        if self._delivers(channel):
+            self.dispatcher.give_back(phone_id, message_id)
 
     def _frame(self, message: dict) -> dict:
-        return protocol.deliver_frame(message, message["created_at"] + self.ttl)
+        return protocol.deliver_frame(message, message_expiry(message, self.ttl))
 
     async def _read_waiting(self, phone_id: str, after: int, limit: int):
         """(horizon, Waiting or None) of one phone's queue, for its dispatcher."""
@@ -163,7 +190,7 @@ class DeviceService:
         it would deliver; a phone that never said accepts every channel."""
         presence = self.presence.get(phone_id)
         if (presence is None or presence.channels is None or channel in presence.channels
-                or not phone_delivers(channel, bool(self.relay.settings.smtp_host))):
+                or not self._delivers(channel)):
             return
         raise ApiError(422, "channel_unavailable",
                        f"phone '{phone_id}' cannot deliver '{channel}'; it can deliver: "
@@ -199,8 +226,7 @@ class DeviceService:
 
     def offline_notice(self, phone_id: str, channel: str) -> dict:
         """What a 202 adds: whether the message waits for a phone that is offline."""
-        if not (phone_delivers(channel, bool(self.relay.settings.smtp_host))
-                and self.offline(phone_id)):
+        if not (self._delivers(channel) and self.offline(phone_id)):
             return {"phone_offline": False}
         return {"phone_offline": True, "warning": f"phone '{phone_id}' is offline (last seen "
                 f"{iso(self._last_seen(phone_id)) or 'never'}); the message is queued until it "
@@ -222,10 +248,9 @@ class DeviceService:
     async def _sweep(self) -> None:
         store = self.relay.store
         try:
-            expired = await store.read(deliveries.expired_messages, utcnow() - self.ttl)
+            expired = await store.read(deliveries.expired_messages, utcnow(), self.ttl)
             if expired:
-                await store.write(deliveries.ExpireMessages(
-                    expired, self.relay.settings.message_ttl_seconds))
+                await store.write(deliveries.ExpireMessages(expired))
             # Counts again what waits in the database only: some of it may have expired (or
             # a read failed, which nothing else retries while no message moves).
             self.dispatcher.refresh()

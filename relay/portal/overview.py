@@ -35,7 +35,7 @@ class OverviewHandler(BaseHandler):
                                        engine.Limits.from_settings(self.relay.settings))
         failures, _ = await self.store.read(queries.list_messages, self.store.body_keys,
                                             self.client_id, {"status": "failed"},
-                                            RECENT_FAILURES)
+                                            RECENT_FAILURES, self.relay.devices.ttl)
         return {"today": {"sent": report["sent_summary"]["sent_total"],
                           "inbound": report["summary"]["inbound_total"]},
                 "recent_failures": failures}

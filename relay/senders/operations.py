@@ -6,6 +6,7 @@ import datetime as dt
 from relay.core.statuses import ENDED, FINAL
 from relay.core.timefmt import utcnow
 from relay.phones.phone_queue import open_messages
+from relay.messages.changes import scheduled_in
 from relay.messages.status import STATUS_IN_GROUP, RecordStatus
 from relay.store.events import MessageAttempt
 from relay.store.writer import Operation
@@ -49,14 +50,17 @@ def stale_bot_tokens(cur) -> list[str]:
 
 
 def _still_open(batch, message_id: str) -> bool:
+    """Open, and not moved to a later time since its delivery began."""
     status = batch.scratch(STATUS_IN_GROUP).get(message_id)
-    return message_id in batch.state.open_messages and status not in FINAL
+    return (message_id in batch.state.open_messages and status not in FINAL
+            and scheduled_in(batch, message_id) is None)
 
 
 @dataclasses.dataclass
 class StartAttempt(Operation):
     """Logs the start of an attempt (and 'sending' on the first). Returns False, logging
-    nothing, when the message is no longer open (it expired meanwhile): no attempt is made."""
+    nothing, when the message is no longer open (it expired or was cancelled meanwhile) or was
+    moved to a later time: no attempt is made."""
     message_id: str
     attempt: int
 

@@ -21,7 +21,7 @@ from relay.senders.email import EmailSender
 from relay.senders.policy import Outcome, RetryPolicy, permanent, transient
 from relay.senders.telegram import TelegramSender
 from relay.senders import operations as sending
-from relay.store.events import MessageAccepted, MessageStatus
+from relay.store.events import MessageAccepted, MessageReleased, MessageStatus
 
 log = logging.getLogger("relay.senders")
 STORE_PAUSE = dt.timedelta(seconds=5)   # after the store failed to log an attempt
@@ -59,6 +59,7 @@ class SendService:
         self._tasks: set[asyncio.Task] = set()
         self.loop = asyncio.get_running_loop()
         relay.bus.subscribe(MessageAccepted, self._accepted)
+        relay.bus.subscribe(MessageReleased, self._released)
         relay.bus.subscribe(MessageStatus, self._status)
         self._spawn(self._resume())
 
@@ -92,8 +93,12 @@ class SendService:
             log.exception("could not resume server-side deliveries")
 
     def _accepted(self, accepted: MessageAccepted) -> None:
-        if accepted.channel in self.senders:
-            self._start(accepted.fields(), 0, utcnow())
+        if accepted.send_at is None:           # else it waits for its release
+            self._released(accepted)
+
+    def _released(self, ready: MessageAccepted) -> None:
+        if ready.channel in self.senders:
+            self._start(ready.fields(), 0, utcnow())
 
     def _start(self, message: dict, attempts: int, due) -> None:
         message_id = message["message_id"]
@@ -143,8 +148,8 @@ class SendService:
         elif outcome.permanent:
             result, error = "failed", outcome.error
         else:
-            next_at = self.policy.next_attempt(attempt, message["created_at"], now,
-                                               outcome.retry_after)
+            next_at = self.policy.next_attempt(
+                attempt, message["send_at"] or message["created_at"], now, outcome.retry_after)
             result = "retry" if next_at is not None else "failed"
             error = outcome.error if next_at is not None else (
                 f"gave up after {attempt} attempt{'s' if attempt > 1 else ''}: {outcome.error}")

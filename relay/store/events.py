@@ -20,7 +20,8 @@ class Event:
 @dataclasses.dataclass(frozen=True, slots=True)
 class MessageAccepted(Event):
     """A message was accepted. It carries its content so the phone dispatcher and the senders
-    need no read to deliver it; its seq orders it among the messages read back from the log."""
+    need no read to deliver it; its seq orders it among the messages read back from the log.
+    One with a send_at waits for its time: a MessageReleased says when it may go."""
     topic: typing.ClassVar[str] = "message.accepted"
     message_id: str
     phone_id: str
@@ -33,6 +34,26 @@ class MessageAccepted(Event):
     created_at: dt.datetime
     seq: int
     sim: int | None = None          # the SIM slot to send from, when the client chose one
+    send_at: dt.datetime | None = None      # scheduled: not before then
+    ttl_seconds: int | None = None          # its own time to live
+    expires_at: dt.datetime | None = None   # its own expiry
+    priority: str | None = None             # "high", else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MessageReleased(MessageAccepted):
+    """A scheduled message's time came: it joins its queue, placed by this seq."""
+    topic: typing.ClassVar[str] = "message.released"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MessageRescheduled(Event):
+    """A waiting message was moved to a new time (it waits for it, wherever it was)."""
+    topic: typing.ClassVar[str] = "message.rescheduled"
+    message_id: str
+    phone_id: str
+    channel: str
+    send_at: dt.datetime
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

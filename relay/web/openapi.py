@@ -46,6 +46,9 @@ GIVEN_TIME = {
     "pattern": r"^(197[1-9]|19[89][0-9]|2[01][0-9][0-9])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
                r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
                r"(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])?$"}
+# A time that must name its offset (a send_at, an expires_at).
+OFFSET_TIME = {**GIVEN_TIME, "description": "ISO-8601 (RFC 3339) with an offset or Z; in the "
+               "years 1970 to 2200", "pattern": GIVEN_TIME["pattern"].replace(")?$", ")$")}
 
 # The server takes 1-255 printable characters; the ASCII ones are what a header can carry.
 IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$",
