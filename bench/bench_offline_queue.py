@@ -80,14 +80,16 @@ class Relay:
         return rss_mb(self.process.pid, field)
 
 
-async def send(url: str, key: str, phone_id: str, count: int, concurrency: int) -> None:
+async def send(url: str, key: str, phone_id: str, count: int, concurrency: int,
+               text=text, **fields) -> None:
+    """POSTs count messages, text(n) each, with the same other fields."""
     http = tornado.httpclient.AsyncHTTPClient(force_instance=True, max_clients=concurrency)
     numbers = iter(range(count))
 
     async def worker():
         for n in numbers:
             body = json.dumps({"phone_id": phone_id, "channel": "wa", "to": "+12025550143",
-                               "text": text(n)})
+                               "text": text(n), **fields})
             response = await http.fetch(url + "/api/v1/messages", method="POST", body=body,
                                         headers={"Authorization": f"Bearer {key}",
                                                  "Content-Type": "application/json"},

@@ -3,6 +3,7 @@ keys, phones, messages through a simulated phone, webchat, analytics and exports
 import asyncio
 import contextlib
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -113,6 +114,29 @@ async def test_a_message_sent_from_the_portal_reaches_sent_through_a_phone(relay
             await screenshot(page, "messages")
         finally:
             await _stop(agent, task)
+
+
+async def test_a_message_scheduled_in_the_portal_can_be_cancelled_there(relay):
+    await relay.new_client("shop")
+    await relay.api.admin("phones.add", phone_id="phone_main")
+    async with browser_page(relay) as page:
+        await sign_in(relay, page)
+        await open_page(page, "Messages")
+        form = page.locator("#send-form")
+        await form.get_by_label("To").fill("+12025550143")
+        later = dt.datetime.now() + dt.timedelta(days=30)
+        await form.get_by_label("Send at (empty: now)").fill(later.strftime("%Y-%m-%dT%H:%M"))
+        await form.get_by_label("Text").fill("See you next month")
+        await form.get_by_role("button", name="Send").click()
+        row = page.locator("#message-list tbody tr").first
+        await expect(row.locator("td").nth(4)).not_to_be_empty()
+        await row.click()
+        detail = page.locator("#message-detail")
+        await expect(detail).to_contain_text("Scheduled for")
+        await detail.get_by_role("button", name="Cancel").click()
+        await expect(detail).to_contain_text("last error: cancelled")
+        await expect(row.locator("[data-status]")).to_have_text("failed")
+        await screenshot(page, "messages-scheduled")
 
 
 @contextlib.asynccontextmanager

@@ -1,5 +1,6 @@
 // Messages: the list with filters, live status changes over the websocket, a message's
-// detail (status history, last_error) and a send form for any channel.
+// detail (status history, last_error, its schedule, a cancel button while it waits) and a send
+// form for any channel, now or at a time.
 import { api, live } from "../api.js";
 import { RANK, STATUSES } from "../statuses.js";
 import { field, formValues, guarded, h, notify, select, statusBadge, table, when } from "../ui.js";
@@ -28,8 +29,10 @@ export function sendForm(phones, onSent, preset = {}) {
     onsubmit: (e) => { e.preventDefault(); guarded(async () => {
       const body = formValues(form);
       if (body.tags) body.tags = body.tags.split(",").map((t) => t.trim()).filter(Boolean);
+      if (body.send_at) body.send_at = new Date(body.send_at).toISOString();
       const answer = await api("POST", "/messages", body);
-      notify(`Queued ${answer.message_id}${answer.warning ? ": " + answer.warning : ""}`);
+      const queued = answer.scheduled_for ? `Scheduled for ${when(answer.scheduled_for)}` : "Queued";
+      notify(`${queued} ${answer.message_id}${answer.warning ? ": " + answer.warning : ""}`);
       form.querySelector("[name=text]").value = "";
       onSent?.(answer);
     }); } },
@@ -37,6 +40,8 @@ export function sendForm(phones, onSent, preset = {}) {
   field("Channel", channel),
   field("To", h("input", { name: "to", value: preset.to || "", placeholder: "+12025550143" })),
   field("Tags (comma-separated)", h("input", { name: "tags" })),
+  field("Send at (empty: now)", h("input", { name: "send_at", type: "datetime-local" })),
+  field("Priority", select("priority", [["normal"], ["high"]])),
   extras,
   h("div", { class: "wide" }, field("Text", h("textarea", { name: "text", required: true }))),
   h("div", {}, h("button", {}, "Send")));
@@ -44,11 +49,20 @@ export function sendForm(phones, onSent, preset = {}) {
 }
 
 async function detail(out, id) {
-  const { message: m } = await api("GET", "/messages/" + encodeURIComponent(id));
+  const path = "/messages/" + encodeURIComponent(id);
+  const { message: m } = await api("GET", path);
+  const cancel = h("button", { type: "button", onclick: () => guarded(async () => {
+    await api("POST", path + "/cancel");
+    notify(`Cancelled ${m.message_id}`);
+    await detail(out, id);
+  }) }, "Cancel");
   out.replaceChildren(h("section", { id: "message-detail", "aria-labelledby": "detail-title" },
     h("h2", { id: "detail-title" }, `Message ${m.message_id}`),
     h("p", {}, `${m.channel} to ${m.to ?? "—"} via ${m.phone_id}: `, h("q", {}, m.text)),
     h("p", {}, "Status: ", statusBadge(m.status), m.last_error ? ` · last error: ${m.last_error}` : ""),
+    h("p", {}, m.scheduled_for ? `Scheduled for ${when(m.scheduled_for)} · ` : "",
+      `expires ${when(m.expires_at)} · priority ${m.priority}`),
+    m.status === "queued" ? h("p", {}, cancel) : "",
     table([["Status", (e) => statusBadge(e.status)], ["At", (e) => when(e.at)],
            ["Error", (e) => e.error ?? ""]], m.history, { caption: "Status history" })));
   out.scrollIntoView();
@@ -77,6 +91,7 @@ export async function render(root) {
     list.replaceChildren(table([
       ["Message", (m) => m.message_id], ["Created", (m) => when(m.created_at)],
       ["Channel", (m) => m.channel], ["To", (m) => m.to ?? "—"],
+      ["Scheduled for", (m) => (m.scheduled_for ? when(m.scheduled_for) : "")],
       ["Status", (m) => h("span", { dataset: { status: m.message_id } }, statusBadge(latest(m.message_id, m.status)))],
       ["Delivery", (m) => h("span", { dataset: { delivery: m.message_id } }, m.delivery_result ?? "")],
       ["Last error", (m) => m.last_error ?? ""],
