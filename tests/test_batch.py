@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from helpers.phones import start_agent
 from helpers.polling import eventually
 from helpers.relays import sms
+from helpers.strategies import json_values
 
 BATCH = "/api/v1/messages/batch"
 # Each bad item, with the status and field of its own error.
@@ -141,12 +142,6 @@ async def test_body_limits(client):
     assert (status, body["error"]["code"]) == (413, "body_too_large")
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(10 ** 20), max_value=10 ** 20)
-    | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                max_size=4),
-    max_leaves=12)
 send_fields = st.sampled_from(["phone_id", "channel", "to", "text", "tags", "sim", "source",
                                "idempotency_key", "subject", "title", "bot_token"])
 items = st.one_of(json_values, st.dictionaries(send_fields, json_values, max_size=6),
