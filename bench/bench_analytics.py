@@ -78,13 +78,13 @@ SELECT event_id, recorded_at, 'text ' || device_event_id FROM inbound_events
 WHERE event_type = 'message' ORDER BY seq;
 
 -- Sent: most are replies to an inbound event (same contact and phone), minutes to days later.
--- By name: the columns a message leaves NULL (sim, send_at and the like) need no mention.
+-- By name: the columns not named (the SIM slot, an sms's segments, ...) are NULL.
 INSERT INTO messages BY NAME
 SELECT $inbound + row_number() OVER (ORDER BY created_at) AS seq, 'msg_' || seq AS message_id,
        created_at, $client AS client_id, 'key' AS key_id, phone_id, channel,
        contact AS recipient, CASE WHEN seq % 4 = 0 THEN ['support'] ELSE [] END AS tags,
        'fp' AS fingerprint,
-       CAST(repeat('x', 45) AS BLOB) AS body      -- the size of a sealed short body
+       CAST(repeat('x', 45) AS BLOB) AS body     -- the size of a sealed short body
 FROM (SELECT seq, phone_id, contact,
              CASE WHEN channel = 'pchat' THEN 'notify' ELSE channel END AS channel,
              occurred_at + to_seconds(((hash(seq) >> 8) % (3 * 86400))::BIGINT) AS created_at

@@ -22,9 +22,10 @@ from relay.admin.maintenance import DropOldBodies, ForgetIdempotencyKeys
 log = logging.getLogger("relay")
 SERVER_FILE = "server.json"
 # Bodies arrive within BODY_TIMEOUT_S or the connection is closed, and a connection may
-# wait IDLE_TIMEOUT_S for its next request's headers. No route takes a body over
-# MAX_JSON_BODY: the handlers refuse one by its Content-Length (JSON 413) before reading it,
-# and the server cuts off any longer body the handlers do not see first.
+# wait IDLE_TIMEOUT_S for its next request's headers. No route takes a body over its handler's
+# max_body (MAX_JSON_BODY, but for a batch of messages): the handlers refuse one by its
+# Content-Length (JSON 413) before reading it, and the server cuts off any body over
+# MAX_JSON_BODY that no handler let in first.
 BODY_TIMEOUT_S = 30
 IDLE_TIMEOUT_S = 120
 HOUSEKEEPING_MS = 60_000

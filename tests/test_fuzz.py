@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from helpers.processes import RelayProcess, free_port
+from helpers.strategies import json_values
 
 EXAMPLES = int(os.environ.get("RELAY_FUZZ_EXAMPLES", "60"))
 SCHEMATHESIS_EXAMPLES = int(os.environ.get("RELAY_FUZZ_EXAMPLES", "10"))
@@ -43,12 +44,6 @@ def target(tmp_path_factory):
     relay.stop()
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(10 ** 30), max_value=10 ** 30)
-    | st.floats(allow_nan=False) | st.text(max_size=50),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner,
-                                                                max_size=6),
-    max_leaves=20)
 field_names = st.sampled_from(["phone_id", "channel", "to", "text", "tags", "idempotency_key",
                                "callback_url", "address", "name", "range", "limit", "code",
                                "refresh_token", "channels", "event_types", "format"])

@@ -12,7 +12,8 @@ async def test_repeat_is_a_duplicate_with_current_status(client):
                                       sms(idempotency_key="order-1", source="retry"))
     assert status == 200
     assert again == {"success": True, "duplicate": True, "message_id": first["message_id"],
-                     "status": "queued", "idempotency_key": "order-1"}
+                     "status": "queued", "idempotency_key": "order-1", "encoding": "GSM-7",
+                     "segments": 1}
     _, listed = await client.get("/api/v1/messages")
     assert len(listed["messages"]) == 1
 

@@ -97,6 +97,10 @@ async def test_old_bodies_go_and_every_count_stays(kept, monkeypatch):
         assert old["text"] is None and old["subject"] is None and old["title"] is None
         assert old["to"] is not None and old["status"] in ("sent", "failed")
     assert (await message(api, sent))["tags"] == ["support"]
+    # what the sms cost stays with the message (email has none)
+    old_sms = await message(api, sent)
+    assert (old_sms["text"], old_sms["encoding"], old_sms["segments"]) == (None, "GSM-7", 1)
+    assert (await message(api, failed))["segments"] is None
     assert (await message(api, waiting))["text"] == "old but still queued"
     assert (await message(api, fresh))["text"] == "new today"
     status, listed = await api.get("/api/v1/messages?limit=10")

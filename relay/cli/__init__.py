@@ -3,7 +3,7 @@ import argparse
 import json
 import sys
 
-from relay.cli import admin, admin_client, data, demo, health, phone, report
+from relay.cli import admin, admin_client, data, demo, health, phone, report, send
 from relay.config import SETTINGS, ConfigError, load
 from relay.core import storable
 from relay.core.errors import ApiError
@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     phone.add_command(commands)
     demo.add_command(commands)
     for sub in (report.add_command(commands) + health.add_command(commands)
-                + data.add_command(commands) + admin.add_command(commands)):
+                + data.add_command(commands) + admin.add_command(commands)
+                + send.add_command(commands)):
         _setting_flags(sub, ["data_dir"])
     _setting_flags(commands.choices["demo"], [s.name for s in SETTINGS])
     return parser

@@ -29,6 +29,9 @@ def not_found(code: str, message: str, field: str | None = None) -> ApiError:
 class StorageUnavailable(Exception):
     """The database could not commit; the request was not accepted."""
 
+    def api_error(self) -> ApiError:
+        return ApiError(503, "storage_unavailable", str(self))
+
 
 def json_object(body, allowed) -> dict:
     """A request body that must be a JSON object with no fields but the allowed ones."""

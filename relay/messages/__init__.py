@@ -1,2 +1,2 @@
-"""Messages: accepting a send (validation, idempotency, the sealed body), its status as it moves
-forward, and the reads behind GET /api/v1/messages."""
+"""Messages: accepting a send or a batch of them (validation, idempotency, the sealed body, the
+sms segments), its status as it moves forward, and the reads behind GET /api/v1/messages."""

@@ -1,23 +1,30 @@
-"""POST/GET /api/v1/messages and GET /api/v1/messages/<id>."""
+"""POST/GET /api/v1/messages, POST /api/v1/messages/batch, GET and PATCH
+/api/v1/messages/<id> and POST /api/v1/messages/<id>/cancel."""
 import datetime as dt
 
 from relay.messages import validate
-from relay.core.errors import ApiError, bad_request, json_object
+from relay.core.errors import ApiError, StorageUnavailable, bad_request, json_object
 from relay.core.numbers import whole_number
-from relay.core.routing import phone_delivers
 from relay.core.statuses import QUEUED, STATUSES
-from relay.core.timefmt import iso, time_field, utcnow
+from relay.core.timefmt import time_field, utcnow
 from relay.web.base import BaseHandler
-from relay.web.openapi import (CALLBACK_URL, CURSOR, GIVEN_TIME, IDEMPOTENCY_KEY, NULLABLE_STRING,
-                               OFFSET_TIME, TIME, error_responses, json_body, json_response,
-                               or_null, page_response, query_param, tag_list, text)
+from relay.web.openapi import (CALLBACK_URL, CURSOR, ERROR_DETAIL, GIVEN_TIME, IDEMPOTENCY_KEY,
+                               NULLABLE_STRING, OFFSET_TIME, TIME, error_responses, json_body,
+                               json_response, or_null, page_response, query_param, tag_list,
+                               text)
 from relay.messages import queries
+from relay.messages.acceptance import Acceptance
 from relay.messages.changes import CANCELLED, CancelMessage, Reschedule
-from relay.messages.schedule import expires_at
-from relay.messages.operations import AcceptMessage
+from relay.messages.segments import GSM_7, UCS_2
 
 LIST_PARAMS = ("limit", *queries.LIST_FILTERS)
 MAX_LIMIT = 500
+MAX_BATCH = 1000
+# A batch's body may be larger than a single send's (relay/web/base.py MAX_JSON_BODY, 64 KiB):
+# it holds 1,000 sms of the longest text (1,600 characters) even when they are written as
+# \uXXXX escapes, 6 bytes a character, as json.dumps does by default outside ASCII. It is
+# parsed whole on the IOLoop (some 100 ms at the limit), so it is no larger.
+MAX_BATCH_BODY = 10 * 1024 * 1024
 
 
 class MessagesHandler(BaseHandler):
@@ -25,43 +32,11 @@ class MessagesHandler(BaseHandler):
         body = self.json_body()
         header_key = validate.idempotency_key(self.request.headers.get("Idempotency-Key"),
                                               "Idempotency-Key")
-        settings = self.relay.settings
-        request = validate.message_request(
-            body, header_key, settings.default_region, bool(settings.strict_phone_numbers),
-            dt.timedelta(days=settings.schedule_horizon_days))
-        if request.phone_id not in self.relay.state.phones:
-            raise ApiError(404, "unknown_phone", f"no phone '{request.phone_id}' is configured",
-                           "phone_id")
-        if request.sim is not None and not phone_delivers(request.channel,
-                                                          bool(settings.smtp_host)):
-            raise bad_request("sim", f"'sim' is a phone's SIM slot; this relay sends "
-                              f"{request.channel} itself", "not_allowed")
-        if request.idempotency_key is None or self.relay.state.idempotency(
-                (self.client_id, request.idempotency_key)) is None:
-            # A repeat of what was accepted is answered as such, whatever the phone says now.
-            self.relay.devices.check_channel(request.phone_id, request.channel)
-        accepted = await self.store.write(AcceptMessage(request, self.client_id,
-                                                        self.key.key_id, self.relay.secret_box))
-        answer = {"success": True, "message_id": accepted.message_id,
-                  "idempotency_key": request.idempotency_key}
-        if accepted.duplicate:
-            status = await self.store.read(queries.message_status, accepted.message_id)
-            self.reply(200, {**answer, "duplicate": True, "status": status})
-        else:
-            # With sync_delivery_ms, an email or tg_bot delivery that ends in time is answered
-            # with its outcome (status sent or failed) instead of queued.
-            settled = await self.relay.senders.settled(accepted.message_id, request.channel)
-            self.reply(202, {**answer, "status": QUEUED, **self.relay.devices.offline_notice(
-                request.phone_id, request.channel), **self._timing(request, accepted),
-                **settled})
-
-    def _timing(self, request, accepted) -> dict:
-        """When an accepted message may go and expires, and its priority."""
-        goes_at = request.send_at or accepted.created_at
-        return {"scheduled_for": iso(request.send_at),
-                "expires_at": iso(expires_at(goes_at, request.ttl_seconds, request.expires_at,
-                                             self.relay.devices.ttl)),
-                "priority": request.priority or "normal"}
+        acceptance = Acceptance(self.relay, self.client_id, self.key.key_id)
+        op = acceptance.operation(body, header_key)
+        accepted = await self.store.write(op)
+        [(status, answer)] = await acceptance.answers([(op, accepted)])
+        self.reply(status, {"success": True, **answer})
 
     async def get(self):
         for name in self.request.query_arguments:
@@ -89,6 +64,60 @@ def _list_filter(name: str, value: str):
     if name == "cursor":
         return queries.decode_cursor(value)
     return value
+
+
+class BatchHandler(BaseHandler):
+    max_body = MAX_BATCH_BODY
+
+    async def post(self):
+        if "Idempotency-Key" in self.request.headers:
+            raise bad_request("Idempotency-Key", "a batch takes no Idempotency-Key header: each "
+                              "message has its own idempotency_key", "not_allowed")
+        items = _batch_items(self.json_body())
+        acceptance = Acceptance(self.relay, self.client_id, self.key.key_id)
+        results: list = [None] * len(items)
+        ops = []                                  # (index, operation) of the items let in
+        for index, item in enumerate(items):
+            try:
+                ops.append((index, acceptance.operation(item)))
+            except ApiError as error:
+                results[index] = _item_error(index, error)
+        committed = []                            # (index, operation, Accepted)
+        outcomes = await self.store.write_group([op for _, op in ops])
+        for (index, op), outcome in zip(ops, outcomes):
+            if isinstance(outcome, StorageUnavailable):
+                outcome = outcome.api_error()
+            if isinstance(outcome, ApiError):
+                results[index] = _item_error(index, outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                committed.append((index, op, outcome))
+        answers = await acceptance.answers([(op, accepted) for _, op, accepted in committed])
+        for (index, _, _), (status, answer) in zip(committed, answers):
+            # "status" is the item's HTTP status here; the message's is message_status.
+            answer["message_status"] = answer.pop("status")
+            results[index] = {"index": index, "status": status, **answer}
+        self.reply(200, {"success": True, "results": results})
+
+
+def _batch_items(body) -> list:
+    json_object(body, ("messages",))
+    items = body.get("messages")
+    if items is None:
+        raise bad_request("messages", "'messages' is required: a list of send objects",
+                          "required")
+    if not isinstance(items, list):
+        raise bad_request("messages", "'messages' must be a list of send objects",
+                          "invalid_type")
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise bad_request("messages", f"'messages' must hold 1-{MAX_BATCH} send objects, not "
+                          f"{len(items)}", "too_many" if items else "required")
+    return items
+
+
+def _item_error(index: int, error: ApiError) -> dict:
+    return {"index": index, "status": error.status, "error": error.body()["error"]}
 
 
 class _OneMessage(BaseHandler):
@@ -153,6 +182,7 @@ class CancelHandler(_OneMessage):
 
 ROUTES = [
     (r"/api/v1/messages", MessagesHandler),
+    (r"/api/v1/messages/batch", BatchHandler),     # before the message id's route
     (r"/api/v1/messages/([^/]+)/cancel", CancelHandler),
     (r"/api/v1/messages/([^/]+)", MessageHandler),
 ]
@@ -164,6 +194,14 @@ _TIMING = {
     "expires_at": {**TIME, "description": "when it expires unless it ends first: its own "
                    "expires_at, else its ttl_seconds (or the relay's) from when it may go"},
     "priority": {"enum": list(validate.PRIORITIES)},
+}
+_SEGMENTS = {
+    "encoding": {"enum": [GSM_7, UCS_2, None], "description": "sms: the alphabet the text "
+                 "goes in, GSM-7 when the GSM 03.38 alphabet holds it, else UCS-2; null for "
+                 "other channels"},
+    "segments": {"type": ["integer", "null"], "minimum": 1, "description": "sms: the SMS "
+                 "parts the text needs (GSM-7: 160 septets alone, 153 a part; UCS-2: 70 UTF-16 "
+                 "units alone, 67 a part); null for other channels"},
 }
 MESSAGE = {
     "type": "object",
@@ -189,6 +227,7 @@ MESSAGE = {
         "tags": {"type": "array", "items": {"type": "string"}},
         "sim": {"type": ["integer", "null"], "description": "the SIM slot asked for"},
         **_TIMING,
+        **_SEGMENTS,
         "history": {"type": "array", "items": {
             "type": "object", "required": ["status", "at"],
             "properties": {"status": {"type": "string"}, "at": TIME,
@@ -275,7 +314,40 @@ ACCEPTED = {
                                      "the phone that delivers it has been offline longer than "
                                      "offline_after_seconds; the message waits for it"},
                    "warning": {"type": "string"},
-                   "last_error": NULLABLE_STRING, "delivered_at": TIME, **_TIMING},
+                   "last_error": NULLABLE_STRING, "delivered_at": TIME, **_SEGMENTS,
+                   **_TIMING},
+}
+_BATCH_ACCEPTED = {
+    "type": "object", "required": ["index", "status", "message_id", "message_status",
+                                   "idempotency_key"],
+    "properties": {
+        **{name: value for name, value in ACCEPTED["properties"].items()
+           if name not in ("success", "status")},
+        "index": {"type": "integer", "minimum": 0},
+        "status": {"enum": [200, 202], "description": "202: a new message; 200: a repeat of "
+                   "an accepted one (its idempotency key), duplicate true"},
+        "message_status": {"type": "string", "description": "the message's status (the "
+                           "single send's `status`)"}},
+}
+_BATCH_FAILED = {
+    "type": "object", "required": ["index", "status", "error"],
+    "properties": {"index": {"type": "integer", "minimum": 0},
+                   "status": {"type": "integer", "minimum": 400, "maximum": 599,
+                              "description": "what a single send of the item would answer"},
+                   "error": ERROR_DETAIL},
+}
+BATCH = {
+    "type": "object", "additionalProperties": False, "required": ["messages"],
+    "properties": {"messages": {
+        "type": "array", "minItems": 1, "maxItems": MAX_BATCH,
+        "items": {"description": "a SendMessage object; one that is not gets an error in its "
+                                 "own result, and the others are accepted all the same"}}},
+}
+BATCH_RESULTS = {
+    "type": "object", "required": ["success", "results"],
+    "properties": {"success": {"const": True}, "results": {
+        "type": "array", "description": "one result per message, in their order",
+        "items": {"oneOf": [_BATCH_ACCEPTED, _BATCH_FAILED]}}},
 }
 _MESSAGE_ID = {"name": "message_id", "in": "path", "required": True,
                "schema": {"type": "string"}}
@@ -283,7 +355,8 @@ _ONE_MESSAGE = json_response("the message", {
     "type": "object", "required": ["success", "message"],
     "properties": {"success": {"const": True},
                    "message": {"$ref": "#/components/schemas/Message"}}})
-OPENAPI_SCHEMAS = {"Message": MESSAGE, "SendMessage": SEND, "Accepted": ACCEPTED}
+OPENAPI_SCHEMAS = {"Message": MESSAGE, "SendMessage": SEND, "Accepted": ACCEPTED,
+                   "SendBatch": BATCH, "BatchResults": BATCH_RESULTS}
 OPENAPI_PATHS = {
     "/api/v1/messages": {
         "post": {
@@ -312,6 +385,18 @@ OPENAPI_PATHS = {
                 "200": page_response("a page of messages", "messages",
                                      {"$ref": "#/components/schemas/Message"}),
                 **error_responses(400, 401)}},
+    },
+    "/api/v1/messages/batch": {
+        "post": {
+            "summary": "Queue up to 1,000 messages in one commit, each answered on its own",
+            "description": "Each message is a SendMessage with its own optional "
+                           "idempotency_key (the Idempotency-Key header is refused). The body "
+                           f"may be up to {MAX_BATCH_BODY // 2**20} MiB.",
+            "requestBody": json_body({"$ref": "#/components/schemas/SendBatch"}),
+            "responses": {
+                "200": json_response("every message's result, in order",
+                                     {"$ref": "#/components/schemas/BatchResults"}),
+                **error_responses(400, 401, 413, 415, 503)}},
     },
     "/api/v1/messages/{message_id}": {
         "get": {

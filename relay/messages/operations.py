@@ -8,6 +8,7 @@ import typing
 from relay.core.errors import ApiError
 from relay.core.ids import message_id
 from relay.core.timefmt import utcnow
+from relay.messages.segments import message_parts
 from relay.messages.validate import MessageRequest, differing_field
 from relay.webhooks.operations import stage_message_callback, status_callback_id
 from relay.senders.operations import stage_bot_token
@@ -62,6 +63,7 @@ class AcceptMessage(Operation):
         # only a request with an idempotency key is ever compared.
         self.fingerprint = (self.request.fingerprint() if self.request.idempotency_key
                             else None)
+        self.parts = message_parts(self.request.channel, self.request.text)
 
     def stage(self, batch):
         request, state, fingerprint = self.request, batch.state, self.fingerprint
@@ -92,7 +94,8 @@ class AcceptMessage(Operation):
             "tags": list(request.tags) or None, "idempotency_key": request.idempotency_key,
             "fingerprint": fingerprint, "sim": request.sim, "send_at": request.send_at,
             "ttl_seconds": request.ttl_seconds, "expires_at": request.expires_at,
-            "priority": request.priority, "body": batch.body_keys.seal(
+            "priority": request.priority, "encoding": self.parts and self.parts.encoding,
+            "segments": self.parts and self.parts.segments, "body": batch.body_keys.seal(
                 batch, entry.message_id, now, request.text, request.subject, request.title)})
         if callback_id is not None:
             stage_message_callback(batch, entry.message_id, callback_id)

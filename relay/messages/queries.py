@@ -13,14 +13,14 @@ from relay.store.bodies import MESSAGE_JOIN, message_body, open_sealed
 
 _MESSAGE_COLUMNS = ("m.seq, m.message_id, m.created_at, m.phone_id, m.channel, m.recipient, "
                     "m.source, m.tags, m.idempotency_key, m.sim, m.send_at, m.ttl_seconds, "
-                    "m.expires_at, m.priority, m.body")
+                    "m.expires_at, m.priority, m.encoding, m.segments, m.body")
 # text, subject and title are the body's (relay/store/bodies.py): NULL once retention dropped it.
 _COLUMNS = (_MESSAGE_COLUMNS + ", b.text, b.subject, b.title"
             f", {CURRENT_OR_QUEUED.format(status='s.status')} AS status"
             ", s.last_error, s.delivered_at")
 _NAMES = ("seq", "message_id", "created_at", "phone_id", "channel", "to", "source", "tags",
-          "idempotency_key", "sim", "send_at", "ttl_seconds", "expires_at", "priority", "body",
-          "text", "subject", "title", "status", "last_error",
+          "idempotency_key", "sim", "send_at", "ttl_seconds", "expires_at", "priority",
+          "encoding", "segments", "body", "text", "subject", "title", "status", "last_error",
           "delivered_at")
 
 
@@ -84,10 +84,12 @@ def get_message(cur, body_keys, client_id: str, message_id: str,
     return _with_attempts(cur, [message])[0]
 
 
-def message_status(cur, message_id: str) -> str:
-    row = cur.execute(f"SELECT status FROM ({CURRENT.format(where='WHERE message_id = ?')})",
-                      [message_id]).fetchone()
-    return QUEUED if row is None else row[0]
+def message_statuses(cur, message_ids: list[str]) -> dict[str, str]:
+    """message_id -> its current status, for each of message_ids."""
+    where = "WHERE list_contains(?, message_id)"
+    found = dict(cur.execute(f"SELECT message_id, status FROM ({CURRENT.format(where=where)})",
+                             [message_ids]).fetchall())
+    return {message_id: found.get(message_id, QUEUED) for message_id in message_ids}
 
 
 MAX_SEQ = 2**63 - 1     # a BIGINT: a larger number in a forged cursor cannot be bound

@@ -111,6 +111,11 @@ class Store:
     async def write(self, op):
         return await self.writer.submit_async(op)
 
+    async def write_group(self, ops: list) -> list:
+        """Operations committed together in one group; each one's result, or the exception
+        that failed it alone, in their order."""
+        return await asyncio.gather(*self.writer.submit_group_async(ops), return_exceptions=True)
+
     async def read(self, fn, *args):
         return await asyncio.wrap_future(self.readers.submit(fn, *args))
 

@@ -171,20 +171,29 @@ class Writer:
     def submit(self, op: Operation) -> concurrent.futures.Future:
         """For threads other than the IOLoop's (the CLI, housekeeping)."""
         future: concurrent.futures.Future = concurrent.futures.Future()
-        self._put(op, future)
+        self._put([(op, future)])
         return future
 
     def submit_async(self, op: Operation) -> asyncio.Future:
         """For the IOLoop: the future is settled by one loop callback per committed group."""
-        future = asyncio.get_running_loop().create_future()
-        self._put(op, future)
-        return future
+        return self.submit_group_async([op])[0]
 
-    def _put(self, op, future) -> None:
+    def submit_group_async(self, ops: list[Operation]) -> list[asyncio.Future]:
+        """For the IOLoop: operations staged and committed in one group (a batch of messages
+        is one commit, not one per message), each with its own future and its own answer. The
+        group is still split when one of them cannot be stored, like any other."""
+        loop = asyncio.get_running_loop()
+        items = [(op, loop.create_future()) for op in ops]
+        self._put(items)
+        return [future for _, future in items]
+
+    def _put(self, items: list) -> None:
+        """items: (operation, future) pairs that go into one group."""
         if self._stopping:
-            _settle([(future, None, StorageUnavailable("the relay is shutting down"))])
-        else:
-            self._queue.put((op, future))
+            _settle([(future, None, StorageUnavailable("the relay is shutting down"))
+                     for _, future in items])
+        elif items:
+            self._queue.put(items)
 
     @property
     def alive(self) -> bool:
@@ -197,24 +206,31 @@ class Writer:
         self._thread.join()
 
     def _run(self) -> None:
+        held = None      # what would have made the last group pass MAX_GROUP: the next one's
         while True:
-            try:
-                item = self._queue.get(timeout=IDLE_SECONDS)
-            except queue.Empty:
-                self._idle()
-                continue
-            group, stop = [], item is None
-            if item is not None:
-                group.append(item)
+            if held is not None:
+                items, held = held, None
+            else:
+                try:
+                    items = self._queue.get(timeout=IDLE_SECONDS)
+                except queue.Empty:
+                    self._idle()
+                    continue
+            group, stop = [], items is None
+            if items is not None:
+                group.extend(items)
             while len(group) < MAX_GROUP:
                 try:
-                    item = self._queue.get_nowait()
+                    items = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if item is None:
+                if items is None:
                     stop = True
+                elif len(group) + len(items) > MAX_GROUP:   # submitted together, kept together
+                    held = items
+                    break
                 else:
-                    group.append(item)
+                    group.extend(items)
             if group:
                 self._commit_group(group)
             if stop:

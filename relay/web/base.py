@@ -181,7 +181,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def write_error(self, status_code: int, **kwargs):
         error = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(error, StorageUnavailable):
-            error = ApiError(503, "storage_unavailable", str(error))
+            error = error.api_error()
         elif not isinstance(error, ApiError):
             reason = getattr(error, "log_message", None) or self._reason
             error = ApiError(status_code, _HTTP_CODES.get(status_code, "internal_error"),

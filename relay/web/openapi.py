@@ -98,6 +98,10 @@ def tag_list(max_items: int, max_length: int) -> dict:
             "items": {"type": "string", "pattern": f"^{tag_pattern(max_length)}$"}}
 
 
+# What an error says: its code, a message for people, and the field at fault (or null).
+ERROR_DETAIL = {"type": "object", "required": ["code", "message", "field"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                               "field": NULLABLE_STRING}}
 COMPONENTS = {
     "securitySchemes": {"clientKey": {"type": "http", "scheme": "bearer",
                                       "description": "a client key made by `relay keys create`"}},
@@ -106,9 +110,6 @@ COMPONENTS = {
             "type": "object", "required": ["success", "error"],
             "properties": {
                 "success": {"const": False},
-                "error": {"type": "object", "required": ["code", "message", "field"],
-                          "properties": {"code": {"type": "string"},
-                                         "message": {"type": "string"},
-                                         "field": NULLABLE_STRING}}}},
+                "error": ERROR_DETAIL}},
     },
 }
