@@ -109,7 +109,8 @@ async def test_a_batch_answers_like_single_sends(client):
     status, body = await client.post(BATCH, {"messages": [sms(text="héllo wörld")]})
     [item] = body["results"]
     assert (status, single_status, item["status"]) == (200, 202, 202)
-    expected = {**single, "message_id": item["message_id"]}
+    # Its own id, and its own expiry: a day from its own acceptance.
+    expected = {**single, "message_id": item["message_id"], "expires_at": item["expires_at"]}
     del expected["success"]
     expected["message_status"] = expected.pop("status")
     assert item == {"index": 0, "status": 202, **expected}
