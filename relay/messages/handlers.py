@@ -62,7 +62,9 @@ class MessagesHandler(BaseHandler):
         limit = whole_number("limit", self.get_query_argument("limit", "50"), 1, MAX_LIMIT)
         messages, next_cursor = await self.store.read(
             queries.list_messages, self.store.body_keys, self.client_id, filters, limit)
-        self.reply(200, {"success": True, "messages": messages, "next_cursor": next_cursor})
+        held = self.relay.devices.held
+        self.reply(200, {"success": True, "messages": [{**m, **held(m)} for m in messages],
+                         "next_cursor": next_cursor})
 
 
 def _list_filter(name: str, value: str):
@@ -83,7 +85,8 @@ class MessageHandler(BaseHandler):
                                         self.client_id, message_id)
         if message is None:
             raise ApiError(404, "unknown_message", f"no message '{message_id}'", "message_id")
-        self.reply(200, {"success": True, "message": message})
+        self.reply(200, {"success": True, "message": {**message,
+                                                      **self.relay.devices.held(message)}})
 
 
 ROUTES = [
@@ -114,6 +117,11 @@ MESSAGE = {
         "title": NULLABLE_STRING, "source": NULLABLE_STRING, "idempotency_key": NULLABLE_STRING,
         "tags": {"type": "array", "items": {"type": "string"}},
         "sim": {"type": ["integer", "null"], "description": "the SIM slot asked for"},
+        "held_until": {**TIME, "description": "while the phone's pacing holds the message "
+                       "(it stays queued): when it may be handed to the phone; else null"},
+        "held_reason": {"enum": ["interval", "per_hour", "per_day", None], "description":
+                        "what holds it: the least interval between two messages, or the "
+                        "hourly or daily cap of its SIM (or of the message ahead of it)"},
         "history": {"type": "array", "items": {
             "type": "object", "required": ["status", "at"],
             "properties": {"status": {"type": "string"}, "at": TIME,
