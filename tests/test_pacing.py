@@ -10,7 +10,7 @@ import pytest
 
 from helpers.phones import start_agent
 from helpers.polling import eventually
-from helpers.relays import relay_with_client, sms, start_relay, make_settings, stop_relay
+from helpers.relays import make_settings, relay_with_client, send_sms, start_relay, stop_relay
 from relay.agent.backends.simulator import Simulator
 
 # A frame reaches the phone a few milliseconds after the relay hands it, not always the same
@@ -28,15 +28,6 @@ class TimedSimulator(Simulator):
     async def send(self, frame):
         self.arrived.setdefault(frame["message_id"], time.monotonic())
         return await super().send(frame)
-
-
-async def _send(client, count, **fields) -> list[str]:
-    ids = []
-    for n in range(count):
-        status, body = await client.post("/api/v1/messages", sms(text=f"paced {n}", **fields))
-        assert status == 202, body
-        ids.append(body["message_id"])
-    return ids
 
 
 async def _message(client, message_id) -> dict:
@@ -61,7 +52,7 @@ async def test_one_message_every_half_second_and_five_an_hour_holds_the_sixth(da
     backend = TimedSimulator()
     agent = await start_agent(running, backend=backend)
     try:
-        ids = await _send(client, 6)
+        ids = await send_sms(client, 6)
         await eventually(lambda: _all_sent(client, ids[:5]), 15, what="five sent")
         arrivals = [backend.arrived[i] for i in ids[:5]]
         gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
@@ -107,7 +98,7 @@ async def test_caps_are_counted_per_sim(data_dir):
     try:
         ids = []
         for sim in (1, 1, 2, None, 2, None, 1):
-            ids += await _send(client, 1, sim=sim)
+            ids += await send_sms(client, 1, sim=sim)
         await eventually(lambda: _all_sent(client, ids[:6]), 10, what="two of each SIM sent")
         await asyncio.sleep(0.5)
         last = await _message(client, ids[6])
@@ -134,7 +125,7 @@ async def test_a_restart_keeps_the_cap(data_dir):
     settings = make_settings(data_dir, pacing_per_hour=3)
     running, client = await relay_with_client(data_dir, pacing_per_hour=3)
     agent = await start_agent(running)
-    ids = await _send(client, 3)
+    ids = await send_sms(client, 3)
     await eventually(lambda: _all_sent(client, ids), 10, what="three sent")
     await agent.stop()
     running, client = await _restarted(running, client, settings)
@@ -142,7 +133,7 @@ async def test_a_restart_keeps_the_cap(data_dir):
     agent = await start_agent(running, backend=backend)
     try:
         assert (await _pacing(client))["used_hour"] == 3
-        [fourth] = await _send(client, 1)
+        [fourth] = await send_sms(client, 1)
         await asyncio.sleep(1.0)
         held = await _message(client, fourth)
         assert held["status"] == "queued" and held["held_reason"] == "per_hour"
@@ -158,14 +149,14 @@ async def test_a_restart_keeps_the_interval(data_dir):
     running, client = await relay_with_client(data_dir, pacing_interval_ms=4000)
     first_backend = TimedSimulator()
     agent = await start_agent(running, backend=first_backend)
-    [first] = await _send(client, 1)
+    [first] = await send_sms(client, 1)
     await eventually(lambda: _all_sent(client, [first]), 10, what="the first sent")
     await agent.stop()
     running, client = await _restarted(running, client, settings)
     backend = TimedSimulator()
     agent = await start_agent(running, backend=backend)
     try:
-        [second] = await _send(client, 1)
+        [second] = await send_sms(client, 1)
         held = await _message(client, second)
         if second not in backend.arrived:        # the restart may have taken the 4 s itself
             assert held["held_reason"] == "interval"

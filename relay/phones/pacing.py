@@ -163,9 +163,6 @@ class Pacing:
         return {sim: (len(times) - bisect.bisect_right(times, now - HOUR), len(times))
                 for sim, times in phone.times.items() if times}
 
-    def forget_phone(self, phone_id: str) -> None:
-        self._phones.pop(phone_id, None)
-
     # -- the rules ---------------------------------------------------------------------------
     def _hold(self, phone: _Phone, rules: Rules, sim: int | None, now: float) -> Hold | None:
         """The latest of the times the interval and the caps allow, if it is still to come."""
