@@ -10,6 +10,7 @@ import pytest
 
 from helpers.phones import start_agent
 from helpers.polling import eventually
+from helpers.portal_http import signed_in_owner
 from helpers.relays import make_settings, relay_with_client, send_sms, start_relay, stop_relay
 from relay.agent.backends.simulator import Simulator
 
@@ -184,3 +185,17 @@ async def test_pacing_an_unknown_phone_is_a_404(relay, client):
                                            {"phone_id": "nope", "pacing": {"per_hour": 1}},
                                            key=relay.relay.admin_token)
     assert status == 404 and body["error"]["code"] == "unknown_phone", body
+
+
+async def test_the_portal_paces_a_phone(relay, client):
+    browser = await signed_in_owner(relay)
+    status, body, _ = await browser.call(
+        "POST", "/portal/api/actions/phones.pace",
+        {"phone_id": "phone_main", "pacing": {"min_interval_seconds": 1.5, "per_day": 20}},
+        {"X-XSRF-Token": browser.xsrf})
+    assert status == 200 and body["pacing"]["per_day"] == 20, body
+    status, body, _ = await browser.call("GET", "/portal/api/phones")
+    [phone] = body["phones"]
+    assert phone["pacing"]["min_interval_seconds"] == 1.5
+    assert phone["pacing"]["own"] == {"min_interval_seconds": 1.5, "jitter_seconds": None,
+                                      "per_hour": None, "per_day": 20}
