@@ -98,6 +98,14 @@ SETTINGS = (
     Setting("schedule_horizon_days", int, 365, "how far ahead a message's send_at may be",
             low=1, high=3650),
     Setting("offline_after_seconds", int, 300, "a phone unseen this long is reported offline"),
+    Setting("pacing_interval_ms", int, 0, "least time between two messages handed to one "
+                                          "phone; 0: none", high=86_400_000),
+    Setting("pacing_jitter_ms", int, 0, "a random extra wait of up to this long before each "
+                                        "message after the first", high=86_400_000),
+    Setting("pacing_per_hour", int, 0, "messages handed to one phone (per SIM) in any hour; "
+                                       "more wait; 0: no cap", high=1_000_000),
+    Setting("pacing_per_day", int, 0, "messages handed to one phone (per SIM) in any 24 "
+                                      "hours; more wait; 0: no cap", high=10_000_000),
     Setting("device_token_seconds", int, 900, "lifetime of a phone's access token", low=1),
     Setting("device_ping_seconds", int, 20, "websocket ping interval; no pong within it closes",
             low=1),

@@ -6,20 +6,11 @@ import pytest
 
 from helpers.phones import connect, frame, hang_up, message_status, pair, start_agent
 from helpers.polling import eventually
-from helpers.relays import make_settings, sms, start_relay, stop_relay
+from helpers.relays import make_settings, send_sms, sms, start_relay, stop_relay
 
 
 async def _is(client, message_id, status):
     return await message_status(client, message_id) == status
-
-
-async def _send(client, count, **fields):
-    ids = []
-    for n in range(count):
-        status, body = await client.post("/api/v1/messages", sms(text=f"m{n}", **fields))
-        assert status == 202, body
-        ids.append(body["message_id"])
-    return ids
 
 
 @pytest.fixture
@@ -48,7 +39,7 @@ async def test_agent_delivers_a_message_to_sent(relay, client):
 async def test_failures_are_reported_with_their_error(relay, client):
     running = await start_agent(relay, failure_rate=1.0)
     try:
-        [message_id] = await _send(client, 1)
+        [message_id] = await send_sms(client, 1)
         await eventually(lambda: _is(client, message_id, "failed"))
         _, body = await client.get(f"/api/v1/messages/{message_id}")
         assert body["message"]["last_error"] == "simulated failure: no network"
@@ -61,7 +52,7 @@ async def test_deliver_frame_oldest_first_and_window(small_window):
     relay = small_window
     client = await relay.new_client("app")
     await relay.api.admin("phones.add", phone_id="phone_main")
-    ids = await _send(client, 5, title=None)
+    ids = await send_sms(client, 5, title=None)
     grant = await pair(relay)
     connection = await connect(relay, grant["access_token"])
     try:
@@ -87,7 +78,7 @@ async def test_deliver_frame_oldest_first_and_window(small_window):
 
 
 async def test_status_only_moves_forward(relay, client):
-    [message_id] = await _send(client, 1)
+    [message_id] = await send_sms(client, 1)
     connection = await connect(relay, (await pair(relay))["access_token"])
     try:
         await frame(connection, "deliver")
@@ -106,7 +97,7 @@ async def test_status_only_moves_forward(relay, client):
 
 
 async def test_in_flight_messages_are_delivered_again_after_a_drop(relay, client):
-    ids = await _send(client, 2)
+    ids = await send_sms(client, 2)
     grant = await pair(relay)
     first = await connect(relay, grant["access_token"])
     assert [(await frame(first, "deliver"))["message_id"] for _ in ids] == ids
@@ -130,7 +121,7 @@ async def test_agent_never_sends_a_redelivered_message_twice(relay, client, tmp_
     """The agent keeps sending while its connection is cut and the message comes again."""
     running = await start_agent(relay, tmp_path / "phone", delay=0.3)
     try:
-        [message_id] = await _send(client, 1)
+        [message_id] = await send_sms(client, 1)
         await eventually(lambda: _is(client, message_id, "sending"))
         relay.relay.devices.sockets["phone_main"].close()    # the relay side drops it
         await eventually(lambda: _is(client, message_id, "sent"))
@@ -153,7 +144,7 @@ async def short_ttl(data_dir):
 
 async def test_queued_message_expires_after_its_ttl(short_ttl):
     relay, client = short_ttl, short_ttl.client
-    [message_id] = await _send(client, 1)
+    [message_id] = await send_sms(client, 1)
     await eventually(lambda: _is(client, message_id, "expired"), timeout=8)
     _, body = await client.get(f"/api/v1/messages/{message_id}")
     assert "time to live" in body["message"]["last_error"]
@@ -167,7 +158,7 @@ async def test_a_message_the_phone_never_answers_expires_and_frees_its_slot(shor
     relay, client = short_ttl, short_ttl.client
     connection = await connect(relay, (await pair(relay))["access_token"])
     try:
-        [message_id] = await _send(client, 1)
+        [message_id] = await send_sms(client, 1)
         await frame(connection, "deliver")                # and never a status
         await eventually(lambda: _is(client, message_id, "expired"), timeout=8)
         _, body = await client.get("/api/v1/phones/phone_main")
@@ -219,7 +210,7 @@ async def test_email_goes_to_the_phone_only_without_smtp(relay, client):
 async def test_an_agent_that_died_mid_send_does_not_send_again(relay, client, tmp_path):
     """The outcome of an interrupted attempt is unknown: failed, never a second SMS."""
     crashed = await start_agent(relay, tmp_path / "phone", delay=30)
-    [message_id] = await _send(client, 1)
+    [message_id] = await send_sms(client, 1)
     await eventually(lambda: _is(client, message_id, "sending"))
     crashed.task.cancel()                                # dies while the backend "sends"
     await asyncio.gather(crashed.task, return_exceptions=True)

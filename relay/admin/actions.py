@@ -14,7 +14,8 @@ from relay.core.numbers import whole_number
 from relay.core.timefmt import parse_duration
 from relay.portal import passwords
 from relay.admin import backup as store_backup, keys, maintenance
-from relay.phones import agent_file, credentials, operations as phones
+from relay.phones import agent_file, credentials, operations as phones, pacing_log
+from relay.phones.pacing import Rules, checked_changes
 from relay.portal import operations as portal
 
 
@@ -69,6 +70,15 @@ def phones_remove(relay, phone_id: str):
     return removed
 
 
+def phones_pace(relay, phone_id: str, pacing: dict):
+    """Changes the phone's own pacing: each field of `pacing` given sets it (null: back to the
+    relay-wide setting); the answer is the phone's pacing after."""
+    own = relay.store.write_sync(pacing_log.SetPacing(phone_id, checked_changes(pacing)))
+    return {"phone_id": phone_id, "pacing": {**Rules.of(relay.devices.default_pacing,
+                                                        own).shown(),
+                                             "own": Rules.own_shown(own)}}
+
+
 def portal_set_password(relay, password: str):
     """The portal owner's password (stored as an scrypt hash); signs every session out."""
     hashed = passwords.hash_password(passwords.check_new(password))
@@ -110,7 +120,8 @@ ACTIONS = {
     "keys.create": keys_create, "keys.list": keys_list, "keys.rotate": keys_rotate,
     "keys.revoke": keys_revoke,
     "phones.add": phones_add, "phones.list": phones_list, "phones.remove": phones_remove,
-    "phones.pair": phones_pair, "portal.set_password": portal_set_password,
+    "phones.pair": phones_pair, "phones.pace": phones_pace,
+    "portal.set_password": portal_set_password,
     "report": analytics.report, "events.import": analytics.events_import,
     "backup": backup, "archive": archive, "retention": retention,
 }

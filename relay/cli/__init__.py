@@ -3,7 +3,7 @@ import argparse
 import json
 import sys
 
-from relay.cli import admin, admin_client, data, demo, health, phone, report, send
+from relay.cli import admin, admin_client, data, demo, health, pacing, phone, report, send
 from relay.config import SETTINGS, ConfigError, load
 from relay.core import storable
 from relay.core.errors import ApiError
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--qr", action="store_true",
                              help="also show the pairing as a QR code for the phone to scan")
     phones.add_parser("list", help="list phones")
+    pacing.add_command(phones)
     remove = phones.add_parser("remove", help="remove a phone")
     remove.add_argument("phone_id")
 

@@ -51,7 +51,9 @@ class MessagesHandler(BaseHandler):
         messages, next_cursor = await self.store.read(
             queries.list_messages, self.store.body_keys, self.client_id, filters, limit,
             self.relay.devices.ttl)
-        self.reply(200, {"success": True, "messages": messages, "next_cursor": next_cursor})
+        held = self.relay.devices.held
+        self.reply(200, {"success": True, "messages": [{**m, **held(m)} for m in messages],
+                         "next_cursor": next_cursor})
 
 
 def _list_filter(name: str, value: str):
@@ -152,7 +154,9 @@ class _OneMessage(BaseHandler):
 
 class MessageHandler(_OneMessage):
     async def get(self, message_id):
-        self.reply(200, {"success": True, "message": await self.message(message_id)})
+        message = await self.message(message_id)
+        self.reply(200, {"success": True, "message": {**message,
+                                                      **self.relay.devices.held(message)}})
 
     async def patch(self, message_id):
         """Moves a waiting message to a new send_at (one in the past: at once)."""
@@ -228,6 +232,11 @@ MESSAGE = {
         "sim": {"type": ["integer", "null"], "description": "the SIM slot asked for"},
         **_TIMING,
         **_SEGMENTS,
+        "held_until": {**TIME, "description": "while the phone's pacing holds the message "
+                       "(it stays queued): when it may be handed to the phone; else null"},
+        "held_reason": {"enum": ["interval", "per_hour", "per_day", None], "description":
+                        "what holds it: the least interval between two messages, or the "
+                        "hourly or daily cap of its SIM (or of the message ahead of it)"},
         "history": {"type": "array", "items": {
             "type": "object", "required": ["status", "at"],
             "properties": {"status": {"type": "string"}, "at": TIME,

@@ -23,7 +23,10 @@ they are few (one-time codes, alerts) and each must be at hand to go first.
 
 A message a client is moving or cancelling is withheld: taken out of its queue (or, waiting in
 the database only, kept out of the reads) until the change is committed or refused. One already
-delivered to the phone cannot be withheld."""
+delivered to the phone cannot be withheld.
+
+Pacing (relay/phones/pacing.py) may hold a queue's first message, and with it the rest: one
+timer per phone pumps its queue again when that message may go."""
 import asyncio
 import collections
 import dataclasses
@@ -80,7 +83,7 @@ class PhoneQueue:
 
 
 class Dispatcher:
-    def __init__(self, max_in_flight: int, window: int, frame_of, read_waiting):
+    def __init__(self, max_in_flight: int, window: int, frame_of, read_waiting, pacing):
         self.max_in_flight = max_in_flight
         self.window = window
         self._frame_of = frame_of                # message -> the frame sent for it
@@ -89,6 +92,8 @@ class Dispatcher:
         self.queues: dict[str, PhoneQueue] = collections.defaultdict(PhoneQueue)
         self._senders: dict = {}                 # phone_id -> send(frame) of its live socket
         self._reads: set[asyncio.Task] = set()
+        self._pacing = pacing                    # delay(phone_id, message), handed(...)
+        self._paced: dict[str, asyncio.TimerHandle] = {}   # phone_id -> its next pump
 
     def load(self, phone_id: str, horizon: int, waiting) -> None:
         """A phone's window and count as read from the log at start-up."""
@@ -188,11 +193,36 @@ class Dispatcher:
             return
         queue = self.queues[phone_id]
         while (queue.urgent or queue.waiting) and len(queue.in_flight) < self.max_in_flight:
+            if self._held(phone_id, next(iter((queue.urgent or queue.waiting).values()))):
+                break
             message_id, message = (queue.urgent or queue.waiting).popitem(last=False)
             queue.in_flight[message_id] = message
             send(self._frame_of(message))
+            self._pacing.handed(phone_id, message)
         if queue.behind and queue.read is None and len(queue.waiting) < self.window / 2:
             self._read(phone_id, queue)
+
+    # -- pacing --------------------------------------------------------------------------------
+    def _held(self, phone_id: str, message: dict) -> bool:
+        """True when pacing holds the message: the phone's queue is pumped again when it may
+        go (or sooner, by `repace`)."""
+        delay = self._pacing.delay(phone_id, message)
+        if delay is None:
+            return False
+        self._cancel_pacing_timer(phone_id)
+        self._paced[phone_id] = asyncio.get_running_loop().call_later(
+            delay, self.repace, phone_id)
+        return True
+
+    def repace(self, phone_id: str) -> None:
+        """Pumps the phone's queue now: its hold ended, or its pacing changed."""
+        self._cancel_pacing_timer(phone_id)
+        self._pump(phone_id)
+
+    def _cancel_pacing_timer(self, phone_id: str) -> None:
+        timer = self._paced.pop(phone_id, None)
+        if timer is not None:
+            timer.cancel()
 
     # -- reading back from the log -------------------------------------------------------------
     def _read(self, phone_id: str, queue: PhoneQueue) -> None:

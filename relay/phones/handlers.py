@@ -1,5 +1,7 @@
 """GET /api/v1/phones and GET /api/v1/phones/<phone_id>: online or offline, last seen, battery,
-signal, queue depth and messages in flight."""
+signal, queue depth, messages in flight, and pacing (docs/phones.md): the rules, how much of
+each cap is used and what is held. A phone's own pacing is set by the owner (`relay phones
+pace`, the portal), not by clients."""
 from relay.core.errors import ApiError
 from relay.web.base import BaseHandler
 from relay.web.openapi import NULLABLE_STRING, TIME, error_responses, json_response
@@ -25,10 +27,38 @@ ROUTES = [
 ]
 
 NULLABLE_INT = {"type": ["integer", "null"]}
+_SECONDS = {"type": "number", "minimum": 0}
+_CAP = {"type": "integer", "minimum": 0, "description": "0: no cap"}
+_USED = {"used_hour": {"type": "integer", "description": "handed in the last hour"},
+         "used_day": {"type": "integer", "description": "handed in the last 24 hours"}}
+PACING = {
+    "type": "object",
+    "required": ["min_interval_seconds", "jitter_seconds", "per_hour", "per_day", "own",
+                 "used_hour", "used_day", "by_sim", "held", "held_until", "reason"],
+    "description": "the pacing in force (the phone's own values, else the relay's settings)",
+    "properties": {
+        "min_interval_seconds": _SECONDS, "jitter_seconds": _SECONDS,
+        "per_hour": _CAP, "per_day": _CAP,
+        "own": {"type": "object", "description": "the phone's own values; null: the relay's "
+                "setting", "properties": {
+                    "min_interval_seconds": {"type": ["number", "null"]},
+                    "jitter_seconds": {"type": ["number", "null"]},
+                    "per_hour": NULLABLE_INT, "per_day": NULLABLE_INT}},
+        **{name: {**schema, "description": schema["description"] + ", by the SIM that used "
+                  "the most"} for name, schema in _USED.items()},
+        "by_sim": {"type": "array", "items": {
+            "type": "object", "required": ["sim", *_USED], "properties": {
+                "sim": {**NULLABLE_INT, "description": "null: the phone's default SIM"},
+                **_USED}}},
+        "held": {"type": "integer", "description": "messages waiting while pacing holds the "
+                 "queue's first one"},
+        "held_until": TIME, "reason": {"enum": ["interval", "per_hour", "per_day", None]},
+        "held_sim": NULLABLE_INT},
+}
 PHONE = {
     "type": "object",
     "required": ["phone_id", "online", "paired", "connected_at", "last_seen", "battery",
-                 "signal", "app_version", "capabilities", "queue_depth", "in_flight"],
+                 "signal", "app_version", "capabilities", "queue_depth", "in_flight", "pacing"],
     "properties": {
         "phone_id": {"type": "string"}, "online": {"type": "boolean"},
         "paired": {"type": "boolean"}, "connected_at": TIME, "last_seen": TIME,
@@ -38,7 +68,8 @@ PHONE = {
                                         "null until it says (then it is sent every channel)"},
         "queue_depth": {"type": "integer", "description": "messages waiting to be delivered"},
         "in_flight": {"type": "integer",
-                      "description": "delivered to the phone, no final status yet"}},
+                      "description": "delivered to the phone, no final status yet"},
+        "pacing": PACING},
 }
 OPENAPI_SCHEMAS = {"Phone": PHONE}
 OPENAPI_PATHS = {

@@ -1,4 +1,5 @@
-"""The phone channel's IOLoop service: live sockets, presence, dispatch and message expiry.
+"""The phone channel's IOLoop service: live sockets, presence (and the phone.offline and
+phone.online transitions), dispatch with its pacing, and message expiry.
 
 Built by the Relay. It learns of committed facts from the bus (a message accepted, a status
 change, a revoked session) and never touches DuckDB on the IOLoop: the start-up load runs
@@ -22,9 +23,11 @@ from relay.agent import protocol
 from relay.phones import tokens
 from relay.phones.dispatcher import Dispatcher
 from relay.core.loops import call_on_loop
-from relay.phones import phone_queue as deliveries
+from relay.phones import pacing_log, phone_queue as deliveries
+from relay.phones.pacing import DAY, Hold, Pacing, Rules
+from relay.phones.transitions import OFFLINE, ONLINE, RecordTransition
 from relay.store.events import (DeviceRevoked, MessageAccepted, MessageReleased,
-                                MessageRescheduled, MessageStatus)
+                                MessageRescheduled, MessageStatus, PacingChanged)
 
 log = logging.getLogger("relay.device")
 
@@ -50,10 +53,15 @@ class DeviceService:
         if settings.device_queue_window < 1:
             raise ConfigError("device_queue_window must be at least 1")
         self.channels = [c for c in CHANNELS if phone_delivers(c, bool(settings.smtp_host))]
+        self.default_pacing = Rules(settings.pacing_interval_ms / 1000,
+                                    settings.pacing_jitter_ms / 1000, settings.pacing_per_hour,
+                                    settings.pacing_per_day)
+        self.pacing = Pacing(self.rules_of, self._held)
         self.dispatcher = Dispatcher(settings.max_in_flight, settings.device_queue_window,
-                                     self._frame, self._read_waiting)
+                                     self._frame, self._read_waiting, self.pacing)
         self.sockets: dict = {}                      # phone_id -> its live DeviceSocket
         self.presence: dict[str, Presence] = {}
+        self._offline_checks: dict[str, asyncio.TimerHandle] = {}   # phone_id -> its check
         self._tasks: set[asyncio.Task] = set()
         self._sweeper = None
         try:
@@ -75,12 +83,19 @@ class DeviceService:
         for phone_id, urgent in store.read_sync(deliveries.urgent_messages, store.body_keys,
                                                 self.channels).items():
             self.dispatcher.load_urgent(phone_id, urgent)
+        for handed in store.read_sync(pacing_log.handed_since, self.channels,
+                                      utcnow() - dt.timedelta(seconds=DAY)):
+            self.pacing.load(*handed)
+        for phone_id in self.relay.state.phones:   # those that were online, from when last seen
+            if self.relay.state.transitions.get(phone_id) != OFFLINE:
+                self._check_offline_later(phone_id)
         bus = self.relay.bus
         bus.subscribe(MessageAccepted, self._accepted)
         bus.subscribe(MessageReleased, self._released)
         bus.subscribe(MessageRescheduled, self._rescheduled)
         bus.subscribe(MessageStatus, self._status)
         bus.subscribe(DeviceRevoked, self._revoked)
+        bus.subscribe(PacingChanged, lambda changed: self.dispatcher.repace(changed.phone_id))
         seconds = min(60.0, max(1.0, self.ttl.total_seconds() / 10))
         self._sweeper = tornado.ioloop.PeriodicCallback(self._sweep, seconds * 1000)
         self._sweeper.start()
@@ -93,6 +108,8 @@ class DeviceService:
     def _shut_down(self) -> None:
         if self._sweeper is not None:
             self._sweeper.stop()
+        for check in self._offline_checks.values():
+            check.cancel()
         for socket in list(self.sockets.values()):
             socket.close(1001, "the relay is stopping")
 
@@ -157,6 +174,9 @@ class DeviceService:
         if previous is not None:
             self.dispatcher.detach(phone_id, previous.send_frame)
             previous.close(protocol.CLOSE_REPLACED, "replaced by a newer connection")
+        elif self.offline(phone_id):
+            self.record(RecordTransition(phone_id, ONLINE, self._last_seen(phone_id)))
+        self._cancel_offline_check(phone_id)
         self.sockets[phone_id] = socket
         self.relay.online_phones.add(phone_id)
         presence = self.presence.setdefault(phone_id, Presence())
@@ -173,6 +193,7 @@ class DeviceService:
             presence = self.presence[phone_id]
             presence.connected_at, presence.last_seen = None, utcnow()
             self.record(deliveries.RecordDeviceEvent(phone_id, "disconnected"))
+            self._check_offline_later(phone_id)
 
     def seen(self, phone_id: str, heartbeat: dict | None = None) -> None:
         presence = self.presence.setdefault(phone_id, Presence())
@@ -212,6 +233,66 @@ class DeviceService:
         elif then is not None and not task.cancelled():
             then()
 
+    # -- phone.offline (phone.online is recorded as it connects) -----------------------------
+    def _check_offline_later(self, phone_id: str) -> None:
+        """When the phone will have been unseen for offline_after_seconds, it is offline unless
+        it connected meanwhile."""
+        seen = self._last_seen(phone_id)
+        if seen is None:
+            return
+        self._cancel_offline_check(phone_id)
+        # A little past the moment, since `offline` counts only what is over the threshold.
+        delay = (seen + self.offline_after - utcnow()).total_seconds() + 0.01
+        self._offline_checks[phone_id] = self.loop.call_later(max(0.0, delay),
+                                                              self._check_offline, phone_id)
+
+    def _check_offline(self, phone_id: str) -> None:
+        del self._offline_checks[phone_id]
+        if self.offline(phone_id):
+            self.record(RecordTransition(phone_id, OFFLINE, self._last_seen(phone_id)))
+        elif phone_id not in self.sockets:
+            self._check_offline_later(phone_id)
+
+    def _cancel_offline_check(self, phone_id: str) -> None:
+        check = self._offline_checks.pop(phone_id, None)
+        if check is not None:
+            check.cancel()
+
+    # -- pacing ----------------------------------------------------------------------------
+    def rules_of(self, phone_id: str) -> Rules:
+        return Rules.of(self.default_pacing, self.relay.state.pacing.get(phone_id, {}))
+
+    def _held(self, phone_id: str, hold: Hold) -> None:
+        """A cap began to hold the phone's messages: a fact of the log."""
+        self.record(pacing_log.RecordHold(phone_id, hold))
+
+    def held(self, message: dict) -> dict:
+        """What GET /api/v1/messages/<id> adds: held_until and held_reason while pacing holds
+        the message (it waits for its phone, and the first message of that phone's queue is
+        held), else nulls; a message waiting for its scheduled time is in no queue yet."""
+        hold = None
+        if (message["status"] == "queued" and message["channel"] in self.channels
+                and message["message_id"] not in self.relay.state.scheduled):
+            hold = self.pacing.hold(message["phone_id"], message["message_id"])
+        return {"held_until": None if hold is None else iso(pacing_log.log_time(hold.until)),
+                "held_reason": None if hold is None else hold.reason}
+
+    def _pacing_shown(self, phone_id: str, waiting: int) -> dict:
+        rules, own = self.rules_of(phone_id), self.relay.state.pacing.get(phone_id, {})
+        used = self.pacing.used(phone_id)
+        hold = self.pacing.hold(phone_id) if waiting else None
+        return {**rules.shown(),
+                "own": Rules.own_shown(own),
+                "used_hour": max((hour for hour, _ in used.values()), default=0),
+                "used_day": max((day for _, day in used.values()), default=0),
+                "by_sim": [{"sim": sim, "used_hour": hour, "used_day": day}
+                           for sim, (hour, day) in sorted(used.items(),
+                                                          key=lambda item: item[0] or 0)],
+                "held": waiting if hold else 0,
+                "held_until": None if hold is None else iso(pacing_log.log_time(hold.until)),
+                "reason": None if hold is None else hold.reason,
+                "held_sim": None if hold is None else hold.sim}
+
     # -- what the API shows ----------------------------------------------------------------
     def offline(self, phone_id: str) -> bool:
         """True when the phone has no socket and was last seen longer ago than allowed."""
@@ -242,7 +323,8 @@ class DeviceService:
                 "app_version": presence.app_version,
                 "capabilities": None if presence.channels is None else list(presence.channels),
                 "queue_depth": waiting,
-                "in_flight": in_flight}
+                "in_flight": in_flight,
+                "pacing": self._pacing_shown(phone_id, waiting)}
 
     # -- expiry ----------------------------------------------------------------------------
     async def _sweep(self) -> None:

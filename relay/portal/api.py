@@ -11,7 +11,7 @@ from relay.analytics import handlers as webchat
 
 PREFIX = "/portal/api"
 ACTIONS = ("keys.create", "keys.list", "keys.rotate", "keys.revoke",
-           "phones.add", "phones.list", "phones.pair", "phones.remove")
+           "phones.add", "phones.list", "phones.pair", "phones.pace", "phones.remove")
 
 
 def _for_portal(handler: type) -> type:

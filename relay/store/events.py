@@ -113,6 +113,13 @@ class DeviceRevoked(Event):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class PacingChanged(Event):
+    """A phone's own pacing changed: its queue is paced anew."""
+    topic: typing.ClassVar[str] = "phone.pacing"
+    phone_id: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class WebhookQueued(Event):
     """A webhook delivery is due at next_at: it wakes the webhook service."""
     topic: typing.ClassVar[str] = "webhook.queued"

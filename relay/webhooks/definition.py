@@ -10,13 +10,16 @@ FIELDS = ("callback_url", "channels", "source_filter", "event_types", "keyword_f
           "min_duration_sec", "max_duration_sec", "callback_token", "active")
 TOKEN = re.compile(r"[\x21-\x7e]{1,512}")     # printable ASCII without spaces: a header value
 MAX_DURATION = 7 * 86400
+PHONE_EVENT_TYPES = ("phone.offline", "phone.online")   # asked for by name only
+CALLBACK_EVENT_TYPES = EVENT_TYPES + PHONE_EVENT_TYPES
 
 
 @dataclasses.dataclass(frozen=True)
 class CallbackSpec:
     callback_url: str
     channels: tuple[str, ...]          # empty: every channel
-    event_types: tuple[str, ...]       # empty: no inbound events (status callbacks only)
+    event_types: tuple[str, ...]       # inbound event types and phone.* ones; empty: status
+                                       # callbacks only
     source_filter: str | None
     keyword_filter: str | None
     min_duration_sec: int | None
@@ -49,10 +52,11 @@ class CallbackSpec:
         return True
 
 
-def _choices(body: dict, name: str, allowed: tuple[str, ...], allow_empty: bool):
+def _choices(body: dict, name: str, allowed: tuple[str, ...], allow_empty: bool,
+             default: tuple[str, ...] = ()):
     value = body.get(name)
     if value is None:
-        return allowed if name == "event_types" else ()
+        return default
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise bad_request(name, f"'{name}' must be a list of strings", "invalid_type")
     unknown = [v for v in value if v not in allowed]
@@ -101,7 +105,8 @@ def callback_spec(body) -> CallbackSpec:
     spec = CallbackSpec(
         callback_url=checked_url(body.get("callback_url"), "callback_url"),
         channels=_choices(body, "channels", INBOUND_CHANNELS, allow_empty=False),
-        event_types=_choices(body, "event_types", EVENT_TYPES, allow_empty=True),
+        event_types=_choices(body, "event_types", CALLBACK_EVENT_TYPES, allow_empty=True,
+                             default=EVENT_TYPES),
         source_filter=_text(body, "source_filter", 320),
         keyword_filter=_text(body, "keyword_filter", 200),
         min_duration_sec=_duration(body, "min_duration_sec"),

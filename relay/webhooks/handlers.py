@@ -6,7 +6,7 @@ POST /api/v1/webchat/callbacks/inbound/deliveries/<delivery_id>/redeliver."""
 import json
 
 from relay.core.errors import bad_request, json_object, not_found
-from relay.core.inbound import EVENT_TYPES, INBOUND_CHANNELS
+from relay.core.inbound import INBOUND_CHANNELS
 from relay.core.numbers import whole_number
 from relay.web.base import BaseHandler
 from relay.web.openapi import (CALLBACK_URL, CURSOR, NULLABLE_STRING, TIME, error_responses,
@@ -15,7 +15,8 @@ from relay.web.openapi import (CALLBACK_URL, CURSOR, NULLABLE_STRING, TIME, erro
 from relay.messages import queries
 from relay.webhooks.operations import DeleteCallback, RegisterCallback, Redeliver, describe
 from relay.webhooks import delivery_log
-from relay.webhooks.definition import FIELDS, TOKEN, callback_spec
+from relay.webhooks.definition import (CALLBACK_EVENT_TYPES, FIELDS, PHONE_EVENT_TYPES, TOKEN,
+                                       callback_spec)
 from relay.webhooks.urls import check_target
 
 BASE = "/api/v1/webchat/callbacks/inbound"
@@ -125,7 +126,7 @@ ROUTES = [
 ]
 
 _CHANNELS = {"type": "array", "items": {"enum": list(INBOUND_CHANNELS)}}
-_EVENT_TYPES = {"type": "array", "items": {"enum": list(EVENT_TYPES)}}
+_EVENT_TYPES = {"type": "array", "items": {"enum": list(CALLBACK_EVENT_TYPES)}}
 _SECONDS = {"type": ["integer", "null"], "minimum": 0, "maximum": 7 * 86400}
 CALLBACK = {
     "type": "object",
@@ -156,7 +157,8 @@ DELIVERY = {
                  "created_at", "next_attempt_at", "events", "payload"],
     "properties": {
         "delivery_id": {"type": "string", "description": "the webhook-id header"},
-        "callback_id": {"type": "string"}, "type": {"enum": ["inbound", "message.status"]},
+        "callback_id": {"type": "string"}, "type": {"enum": ["inbound", "message.status",
+                                                            *PHONE_EVENT_TYPES]},
         "message_id": {"type": "string"}, "status": {"enum": list(delivery_log.STATUSES)},
         "attempts": {"type": "integer"}, "created_at": TIME, "next_attempt_at": TIME,
         "payload": {"type": "object"},

@@ -107,6 +107,15 @@ def stage_inbound_deliveries(batch: Batch, row: dict, payload: dict) -> None:
             _enqueue(batch, callback, "inbound", row["event_id"], payload)
 
 
+def stage_phone_deliveries(batch: Batch, kind: str, phone_id: str, payload: dict) -> None:
+    """One delivery of a phone's transition (phone.offline, phone.online) to every active
+    callback that asked for it in its event_types; phones belong to the relay, so every
+    client's callbacks may."""
+    for callback in batch.state.webhooks.active_callbacks():
+        if kind in callback.spec.event_types:
+            _enqueue(batch, callback, kind, phone_id, payload)
+
+
 def status_callback_id(state, client_id: str, url: str) -> str:
     """The client's active callback registered at a message's status_callback_url."""
     callback_id = state.webhooks.by_url.get((client_id, url))

@@ -75,8 +75,10 @@ class RunningAgent:
         self.agent.close()
 
 
-async def start_agent(relay, state_dir=None, phone_id="phone_main", **simulator) -> RunningAgent:
-    agent = Agent(Simulator(**{"delay": 0, **simulator}), relay.base_url, state_dir,
+async def start_agent(relay, state_dir=None, phone_id="phone_main", backend=None,
+                      **simulator) -> RunningAgent:
+    """backend: the agent's backend; else a Simulator made with **simulator."""
+    agent = Agent(backend or Simulator(**{"delay": 0, **simulator}), relay.base_url, state_dir,
                   pairing_code=await pairing_code(relay, phone_id))
     task = asyncio.ensure_future(agent.run())
     await asyncio.wait_for(agent.connected.wait(), 10)

@@ -107,3 +107,13 @@ async def relay_with_client(data_dir, **overrides) -> tuple[RunningRelay, Api]:
 def sms(**fields) -> dict:
     return {"phone_id": "phone_main", "channel": "sms", "to": "+12025550143", "text": "hello",
             **fields}
+
+
+async def send_sms(client: Api, count: int, **fields) -> list[str]:
+    """Sends `count` sms (texts m0, m1, ...) to phone_main; their ids, in order."""
+    ids = []
+    for n in range(count):
+        status, body = await client.post("/api/v1/messages", sms(text=f"m{n}", **fields))
+        assert status == 202, body
+        ids.append(body["message_id"])
+    return ids
