@@ -38,7 +38,8 @@ async def _pushes_each_fact(client, phone, socket):
     assert re.fullmatch(
         '{"topic": "message.accepted", "data": {"message_id": "%s", "phone_id": "phone_main", '
         '"channel": "sms", "to": "\\+12025550143", "text": "hi", "subject": null, "title": null, '
-        '"tags": \\["a"\\], "created_at": %s, "seq": \\d+, "sim": null}}' % (message_id, TIME),
+        '"tags": \\["a"\\], "created_at": %s, "seq": \\d+, "sim": null, "send_at": null, '
+        '"ttl_seconds": null, "expires_at": null, "priority": null}}' % (message_id, TIME),
         accepted), accepted
     await frame(phone, "deliver")
     phone.write_message(json.dumps({"type": "status", "message_id": message_id,
