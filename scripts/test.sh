@@ -35,6 +35,14 @@ if ! { [ -x .venv/bin/python ] && .venv/bin/python -c "import gammu" 2>/dev/null
   apt_install "the modem tests" libgammu-dev pkg-config gcc
 fi
 source scripts/setup.sh test
+# The Python client (clients/python) is tested from .venv too; editable, so its code is the
+# work tree's. Re-installed only when its pyproject.toml changed.
+client_stamp=".venv/.installed-client-$(sha256sum clients/python/pyproject.toml | cut -c1-16)"
+if [ ! -f "$client_stamp" ]; then
+  .venv/bin/python -m pip install -q -e clients/python >> .venv/install.log 2>&1 ||
+    { cat .venv/install.log >&2; exit 1; }
+  touch "$client_stamp"
+fi
 # The portal's browser tests drive Debian's chromium (Playwright's own browser download needs
 # the internet).
 if ! command -v chromium >/dev/null 2>&1; then
