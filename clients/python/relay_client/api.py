@@ -167,7 +167,7 @@ class Methods:
         return self._run(Call("GET", CALLBACKS, result=_key("callbacks")))
 
     def delete_callback(self, id: Optional[str] = None, *, callback_url: Optional[str] = None):
-        """Deletes a callback by id or by URL; its pending deliveries are cancelled -> bool."""
+        """Deletes a callback by id or by URL; its pending deliveries are cancelled -> its id."""
         which = fields(id=id, callback_url=callback_url)
         if len(which) != 1:
             raise ValueError("give either id or callback_url")

@@ -164,8 +164,12 @@ class LosingProxy(_Server):
 
     def serve(self, connection: socket.socket, number: int) -> None:
         upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-        threading.Thread(target=_pump, args=(connection, upstream, False), daemon=True).start()
-        _pump(upstream, connection, number <= self.lose)
+        with connection, upstream:
+            back = threading.Thread(target=_pump, args=(upstream, connection, number <= self.lose),
+                                    daemon=True)
+            back.start()
+            _pump(connection, upstream, False)
+            back.join()
 
 
 def _pump(source: socket.socket, target: socket.socket, swallow: bool) -> None:
