@@ -85,8 +85,8 @@ export class Relay {
     this.url = (options.url || environment("RELAY_URL") || DEFAULT_URL).replace(/\/+$/, "");
     const key = options.key || environment("RELAY_API_KEY");
     if (!key) {
-      throw new RelayError(null, "missing_key", "no client key: pass { key } or set " +
-                           "RELAY_API_KEY (make one with `relay keys create --name NAME`)");
+      throw new Error("no client key: pass { key } or set RELAY_API_KEY " +
+                      "(make one with `relay keys create --name NAME`)");
     }
     this.headers = { Authorization: `Bearer ${key}`, Accept: "application/json" };
     this.timeout = options.timeout ?? 10;
