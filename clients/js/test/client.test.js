@@ -47,7 +47,7 @@ describe("messages", () => {
     assert.equal(relay.timesSent(accepted.message_id), 1);
   });
 
-  test("every phone channel and option", async () => {
+  test("every channel and option", async () => {
     const source = unique();
     const sends = [
       { channel: "sms", to: "(202) 555-0143", tags: ["Orders", "vip"], sim: 2 },
@@ -56,6 +56,7 @@ describe("messages", () => {
       { channel: "notify", title: "Door", subject: "Front door" },
       { channel: "pchat", to: "room-a" },
       { channel: "email", to: "Ann@Example.COM", subject: "Your order" },
+      { channel: "tg_bot", to: "-1001234567", bot_token: `123456789:${"A".repeat(35)}` },
     ];
     const ids = [];
     for (const fields of sends) {
@@ -64,11 +65,12 @@ describe("messages", () => {
     const messages = new Map((await collect(client.listMessages({ source })))
       .map((m) => [m.message_id, m]));
     assert.deepEqual(new Set(messages.keys()), new Set(ids));
-    const [text, , tg, notify, , email] = ids.map((id) => messages.get(id));
+    const [text, , tg, notify, , email, bot] = ids.map((id) => messages.get(id));
     assert.deepEqual([text.to, text.tags, text.sim], ["+12025550143", ["orders", "vip"], 2]);
     assert.equal(tg.to, "@relay_test_user");
     assert.deepEqual([notify.title, notify.subject], ["Door", "Front door"]);
     assert.deepEqual([email.to, email.subject], ["Ann@example.com", "Your order"]);
+    assert.ok(bot.channel === "tg_bot" && !("bot_token" in bot));     // never echoed
   });
 
   test("the same key again is the same message; another message with it is a conflict", async () => {

@@ -51,8 +51,10 @@ export class RelayWithPhone {
     this.sentLog = path.join(this.folder, "sent.log");
     this.port = await freePort();
     this.url = `http://127.0.0.1:${this.port}`;
+    // tg_bot messages go to a closed loopback port: the relay sends nothing off the machine.
     this.env = { ...process.env, RELAY_RATE_LIMIT: "0",
-                 RELAY_CALLBACK_ALLOW_NETWORKS: "127.0.0.1/32" };
+                 RELAY_CALLBACK_ALLOW_NETWORKS: "127.0.0.1/32",
+                 RELAY_TELEGRAM_API_BASE: `http://127.0.0.1:${await freePort()}` };
     this.processes = [];
     this.key = this.cli("keys", "create", "--name", "clients").trim().split("\n").pop();
     const code = JSON.parse(this.cli("phones", "add", PHONE)).pairing_code;

@@ -56,8 +56,10 @@ class RelayWithPhone:
         self.sent_log = folder / "sent.log"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # tg_bot messages go to a closed loopback port: the relay sends nothing off the machine.
         self.env = {**os.environ, "RELAY_RATE_LIMIT": "0",
-                    "RELAY_CALLBACK_ALLOW_NETWORKS": "127.0.0.1/32"}
+                    "RELAY_CALLBACK_ALLOW_NETWORKS": "127.0.0.1/32",
+                    "RELAY_TELEGRAM_API_BASE": f"http://127.0.0.1:{free_port()}"}
         self.processes: List[subprocess.Popen] = []
 
     def cli(self, *args: str) -> str:

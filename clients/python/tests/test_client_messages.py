@@ -7,6 +7,7 @@ from loopback import PHONE, wait_for
 from relay_client import Relay, RelayError
 
 NEEDS_22 = pytest.mark.skip(reason="needs issue 22's endpoints")
+BOT_TOKEN = "123456789:" + "A" * 35
 
 
 def unique() -> str:
@@ -24,7 +25,7 @@ def test_a_send_without_a_key_gets_a_uuid_and_the_phone_sends_it(client, relay):
     assert relay.times_sent(accepted["message_id"]) == 1
 
 
-def test_every_phone_channel_and_option(client):
+def test_every_channel_and_option(client):
     source = unique()
     sends = [
         dict(channel="sms", to="(202) 555-0143", tags=["Orders", "vip"], sim=2),
@@ -33,16 +34,18 @@ def test_every_phone_channel_and_option(client):
         dict(channel="notify", title="Door", subject="Front door"),
         dict(channel="pchat", to="room-a"),
         dict(channel="email", to="Ann@Example.COM", subject="Your order"),
+        dict(channel="tg_bot", to="-1001234567", bot_token=BOT_TOKEN),
     ]
     ids = [client.send(phone_id=PHONE, text="hi", source=source, **fields)["message_id"]
            for fields in sends]
     messages = {m["message_id"]: m for m in client.list_messages(source=source)}
     assert set(messages) == set(ids)
-    sms, _, tg, notify, _, email = (messages[i] for i in ids)
+    sms, _, tg, notify, _, email, bot = (messages[i] for i in ids)
     assert (sms["to"], sms["tags"], sms["sim"]) == ("+12025550143", ["orders", "vip"], 2)
     assert tg["to"] == "@relay_test_user"
     assert (notify["title"], notify["subject"]) == ("Door", "Front door")
     assert (email["to"], email["subject"]) == ("Ann@example.com", "Your order")
+    assert bot["channel"] == "tg_bot" and "bot_token" not in bot     # never echoed
 
 
 def test_the_same_key_again_is_the_same_message(client):
