@@ -15,6 +15,11 @@ const unique = () => `test-${randomUUID().slice(0, 12)}`;
 const sms = (fields = {}) => ({ phone_id: PHONE, channel: "sms", to: "+12025550143", text: "hi",
                                 ...fields });
 
+/** A whole second this many days from now (the relay writes times to the millisecond). */
+function daysAhead(days) {
+  return new Date(Math.floor(Date.now() / 1000) * 1000 + days * 86_400_000);
+}
+
 async function collect(iterator) {
   const items = [];
   for await (const item of iterator) items.push(item);
@@ -130,24 +135,31 @@ describe("messages", () => {
   });
 
   test("scheduled, expiring, high-priority sends and a reschedule", NEEDS_22, async () => {
-    const accepted = await client.send(sms({ send_at: new Date("2030-01-01T08:00:00Z"),
-                                             ttl_seconds: 3600, priority: "high" }));
-    assert.equal(accepted.scheduled_for, "2030-01-01T08:00:00.000Z");
-    assert.deepEqual([accepted.encoding, accepted.segments], ["GSM-7", 1]);
-    const moved = await client.reschedule(accepted.message_id, "2030-01-02T08:00:00Z");
-    assert.equal(moved.scheduled_for, "2030-01-02T08:00:00.000Z");
-    const expiring = await client.send(sms({ send_at: "2030-01-01T09:00:00Z",
-                                             expires_at: "2030-01-01T10:00:00Z" }));
-    assert.equal(expiring.expires_at, "2030-01-01T10:00:00.000Z");
+    const later = daysAhead(30);
+    const accepted = await client.send(sms({ send_at: later, ttl_seconds: 3600, priority: "high" }));
+    assert.equal(accepted.scheduled_for, later.toISOString());
+    const again = daysAhead(31);
+    const moved = await client.reschedule(accepted.message_id, again.toISOString());
+    assert.deepEqual([moved.scheduled_for, moved.priority], [again.toISOString(), "high"]);
+    const expiry = new Date(later.getTime() + 3600_000);
+    const expiring = await client.send(sms({ send_at: later, expires_at: expiry }));
+    assert.equal(expiring.expires_at, expiry.toISOString());
+  });
+
+  test("an sms answer says its encoding and segments", NEEDS_22, async () => {
+    const plain = await client.send(sms({ text: "plain" }));
+    assert.deepEqual([plain.encoding, plain.segments], ["GSM-7", 1]);
+    const wide = await client.send(sms({ text: "\u263a".repeat(71) }));
+    assert.deepEqual([wide.encoding, wide.segments], ["UCS-2", 2]);
   });
 
   test("cancel twice, then a final one and an unknown one", NEEDS_22, async () => {
-    const accepted = await client.send(sms({ send_at: "2030-01-01T09:00:00Z" }));
+    const accepted = await client.send(sms({ send_at: daysAhead(30) }));
     for (let i = 0; i < 2; i++) {
       const cancelled = await client.cancel(accepted.message_id);
       assert.deepEqual([cancelled.status, cancelled.last_error], ["failed", "cancelled"]);
     }
-    const final = await refusal(client.reschedule(accepted.message_id, "2030-01-02T09:00:00Z"));
+    const final = await refusal(client.reschedule(accepted.message_id, daysAhead(31)));
     assert.deepEqual([final.status, final.code], [409, "already_final"]);
     const unknown = await refusal(client.cancel("msg_unknown"));
     assert.deepEqual([unknown.status, unknown.code], [404, "unknown_message"]);

@@ -1,4 +1,5 @@
 """Sending, reading and listing messages with the blocking client, against the real relay."""
+import datetime
 import uuid
 
 import pytest
@@ -103,29 +104,49 @@ def test_url_and_key_come_from_the_environment(relay, monkeypatch):
         Relay()
 
 
+def _days_ahead(days: int) -> datetime.datetime:
+    return (datetime.datetime.now(datetime.timezone.utc)
+            + datetime.timedelta(days=days)).replace(microsecond=0)
+
+
+def _utc(when: datetime.datetime) -> str:
+    """A time as the relay writes it: UTC, to the millisecond, with Z."""
+    return when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 @NEEDS_22
 def test_scheduled_expiring_high_priority_send_and_reschedule(client):
+    later = _days_ahead(30)
+    paris = datetime.timezone(datetime.timedelta(hours=1))
     accepted = client.send(phone_id=PHONE, channel="sms", to="+12025550143", text="later",
-                           send_at="2030-01-01T09:00:00+01:00", ttl_seconds=3600,
-                           priority="high")
-    assert accepted["scheduled_for"] == "2030-01-01T08:00:00.000Z"
-    assert accepted["encoding"] == "GSM-7" and accepted["segments"] == 1
-    moved = client.reschedule(accepted["message_id"], "2030-01-02T08:00:00Z")
-    assert moved["scheduled_for"] == "2030-01-02T08:00:00.000Z"
+                           send_at=later.astimezone(paris), ttl_seconds=3600, priority="high")
+    assert accepted["scheduled_for"] == _utc(later)
+    again = _days_ahead(31)
+    moved = client.reschedule(accepted["message_id"], again.isoformat())
+    assert moved["scheduled_for"] == _utc(again)
+    assert moved["priority"] == "high"
     expiring = client.send(phone_id=PHONE, channel="sms", to="+12025550143", text="soon",
-                           send_at="2030-01-01T09:00:00Z", expires_at="2030-01-01T10:00:00Z")
-    assert expiring["expires_at"] == "2030-01-01T10:00:00.000Z"
+                           send_at=later, expires_at=later + datetime.timedelta(hours=1))
+    assert expiring["expires_at"] == _utc(later + datetime.timedelta(hours=1))
 
 
 @NEEDS_22
-def test_cancel_twice_then_an_unknown_one(client):
+def test_an_sms_answer_says_its_encoding_and_segments(client):
+    accepted = client.send(phone_id=PHONE, channel="sms", to="+12025550143", text="plain")
+    assert (accepted["encoding"], accepted["segments"]) == ("GSM-7", 1)
+    wide = client.send(phone_id=PHONE, channel="sms", to="+12025550143", text="\u263a" * 71)
+    assert (wide["encoding"], wide["segments"]) == ("UCS-2", 2)
+
+
+@NEEDS_22
+def test_cancel_twice_then_a_final_one_and_an_unknown_one(client):
     accepted = client.send(phone_id=PHONE, channel="sms", to="+12025550143", text="never",
-                           send_at="2030-01-01T09:00:00Z")
+                           send_at=_days_ahead(30))
     for _ in range(2):
         cancelled = client.cancel(accepted["message_id"])
         assert (cancelled["status"], cancelled["last_error"]) == ("failed", "cancelled")
     with pytest.raises(RelayError) as final:
-        client.reschedule(accepted["message_id"], "2030-01-02T09:00:00Z")
+        client.reschedule(accepted["message_id"], _days_ahead(31))
     assert (final.value.status, final.value.code) == (409, "already_final")
     with pytest.raises(RelayError) as unknown:
         client.cancel("msg_unknown")
