@@ -9,7 +9,6 @@ import { Webhook } from "standardwebhooks";
 import { Relay, RelayError, WebhookVerificationError, verifyWebhook } from "../dist/index.js";
 import { PHONE, RelayWithPhone, losingProxy, receiver, sleep, waitFor } from "./loopback.js";
 
-const NEEDS_22 = { skip: "needs issue 22's endpoints" };
 const QUICK = { attempts: 3, baseDelay: 0.05, maxDelay: 0.1 };
 const unique = () => `test-${randomUUID().slice(0, 12)}`;
 const sms = (fields = {}) => ({ phone_id: PHONE, channel: "sms", to: "+12025550143", text: "hi",
@@ -134,7 +133,7 @@ describe("messages", () => {
     }
   });
 
-  test("scheduled, expiring, high-priority sends and a reschedule", NEEDS_22, async () => {
+  test("scheduled, expiring, high-priority sends and a reschedule", async () => {
     const later = daysAhead(30);
     const accepted = await client.send(sms({ send_at: later, ttl_seconds: 3600, priority: "high" }));
     assert.equal(accepted.scheduled_for, later.toISOString());
@@ -146,14 +145,14 @@ describe("messages", () => {
     assert.equal(expiring.expires_at, expiry.toISOString());
   });
 
-  test("an sms answer says its encoding and segments", NEEDS_22, async () => {
+  test("an sms answer says its encoding and segments", async () => {
     const plain = await client.send(sms({ text: "plain" }));
     assert.deepEqual([plain.encoding, plain.segments], ["GSM-7", 1]);
     const wide = await client.send(sms({ text: "\u263a".repeat(71) }));
     assert.deepEqual([wide.encoding, wide.segments], ["UCS-2", 2]);
   });
 
-  test("cancel twice, then a final one and an unknown one", NEEDS_22, async () => {
+  test("cancel twice, then a final one and an unknown one", async () => {
     const accepted = await client.send(sms({ send_at: daysAhead(30) }));
     for (let i = 0; i < 2; i++) {
       const cancelled = await client.cancel(accepted.message_id);
@@ -165,7 +164,7 @@ describe("messages", () => {
     assert.deepEqual([unknown.status, unknown.code], [404, "unknown_message"]);
   });
 
-  test("a batch answers each item in order", NEEDS_22, async () => {
+  test("a batch answers each item in order", async () => {
     const key = unique();
     const results = await client.sendBatch([
       sms({ text: "one", idempotency_key: key }), sms({ text: "one", idempotency_key: key }),

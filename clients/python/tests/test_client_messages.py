@@ -7,7 +7,6 @@ import pytest
 from loopback import PHONE, wait_for
 from relay_client import Relay, RelayError
 
-NEEDS_22 = pytest.mark.skip(reason="needs issue 22's endpoints")
 BOT_TOKEN = "123456789:" + "A" * 35
 
 
@@ -114,7 +113,6 @@ def _utc(when: datetime.datetime) -> str:
     return when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-@NEEDS_22
 def test_scheduled_expiring_high_priority_send_and_reschedule(client):
     later = _days_ahead(30)
     paris = datetime.timezone(datetime.timedelta(hours=1))
@@ -130,7 +128,6 @@ def test_scheduled_expiring_high_priority_send_and_reschedule(client):
     assert expiring["expires_at"] == _utc(later + datetime.timedelta(hours=1))
 
 
-@NEEDS_22
 def test_an_sms_answer_says_its_encoding_and_segments(client):
     accepted = client.send(phone_id=PHONE, channel="sms", to="+12025550143", text="plain")
     assert (accepted["encoding"], accepted["segments"]) == ("GSM-7", 1)
@@ -138,7 +135,6 @@ def test_an_sms_answer_says_its_encoding_and_segments(client):
     assert (wide["encoding"], wide["segments"]) == ("UCS-2", 2)
 
 
-@NEEDS_22
 def test_cancel_twice_then_a_final_one_and_an_unknown_one(client):
     accepted = client.send(phone_id=PHONE, channel="sms", to="+12025550143", text="never",
                            send_at=_days_ahead(30))
@@ -153,7 +149,6 @@ def test_cancel_twice_then_a_final_one_and_an_unknown_one(client):
     assert (unknown.value.status, unknown.value.code) == (404, "unknown_message")
 
 
-@NEEDS_22
 def test_a_batch_answers_each_item_in_order(client):
     key = unique()
     results = client.send_batch([
