@@ -1,6 +1,7 @@
 """Scheduled, moved, cancelled and prioritised messages, and their own expiry, through the real
 API and a real (simulated) phone on a websocket."""
 import asyncio
+import contextlib
 import datetime as dt
 import time
 
@@ -168,41 +169,44 @@ async def test_high_priority_goes_ahead_of_the_waiting_ones(data_dir):
         await stop_relay(running)
 
 
-async def test_high_priority_waiting_across_a_restart_still_goes_first(data_dir):
-    running, client = await relay_with_client(data_dir, max_in_flight=1)
-    normal = [(await _send(client, text=f"n{n}"))["message_id"] for n in range(2)]
-    urgent = (await _send(client, text="alert", priority="high"))["message_id"]
+@contextlib.asynccontextmanager
+async def _restarted_with_a_phone(running, client):
+    """(relay, agent): the relay stopped and started again on its data dir, and a phone agent
+    connected to it."""
     client.close()
     await stop_relay(running)
     running = await start_relay(running.settings)
     try:
         agent = await start_agent(running)
         try:
-            await eventually(lambda: running.relay.devices.dispatcher.depth("phone_main") == (0, 0))
-            assert agent.backend.sent == [urgent, *normal]
+            yield running, agent
         finally:
             await agent.stop()
     finally:
         await stop_relay(running)
+
+
+def _emptied(running):
+    return lambda: running.relay.devices.dispatcher.depth("phone_main") == (0, 0)
+
+
+async def test_high_priority_waiting_across_a_restart_still_goes_first(data_dir):
+    running, client = await relay_with_client(data_dir, max_in_flight=1)
+    normal = [(await _send(client, text=f"n{n}"))["message_id"] for n in range(2)]
+    urgent = (await _send(client, text="alert", priority="high"))["message_id"]
+    async with _restarted_with_a_phone(running, client) as (running, agent):
+        await eventually(_emptied(running))
+        assert agent.backend.sent == [urgent, *normal]
 
 
 async def test_a_scheduled_message_survives_a_restart_and_goes_on_time(data_dir):
     running, client = await relay_with_client(data_dir)
     accepted = await _send(client, send_at=_in(2.5))
-    client.close()
-    await stop_relay(running)
-    running = await start_relay(running.settings)
-    try:
-        agent = await start_agent(running)
-        try:
-            assert agent.backend.sent == []
-            await eventually(lambda: running.relay.devices.dispatcher.depth("phone_main") == (0, 0), timeout=6)
-            await eventually(lambda: agent.backend.sent)
-            assert agent.backend.sent == [accepted["message_id"]]
-        finally:
-            await agent.stop()
-    finally:
-        await stop_relay(running)
+    async with _restarted_with_a_phone(running, client) as (running, agent):
+        assert agent.backend.sent == []
+        await eventually(_emptied(running), timeout=6)
+        await eventually(lambda: agent.backend.sent)
+        assert agent.backend.sent == [accepted["message_id"]]
 
 
 async def test_a_message_past_its_own_time_to_live_expires(data_dir):
