@@ -1,7 +1,7 @@
 """The phones in memory: which are configured, their credentials (pairing codes, sessions), the
 inbound events already logged by device event id, so a repeated report is recognised without
-touching DuckDB, each phone's own pacing and its latest online/offline transition. Loaded from the log at start-up; changed only by the writer thread after a
-commit."""
+touching DuckDB, each phone's own pacing and its latest online/offline transition. Loaded from
+the log at start-up; changed only by the writer thread after a commit."""
 import datetime as dt
 
 from relay.phones.credentials import Credentials
