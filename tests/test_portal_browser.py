@@ -138,6 +138,7 @@ async def test_a_message_scheduled_in_the_portal_can_be_cancelled_there(relay):
         await row.click()
         detail = page.locator("#message-detail")
         await expect(detail).to_contain_text("Scheduled for")
+        await expect(detail).to_contain_text("1 SMS part (GSM-7)")
         await detail.get_by_role("button", name="Cancel").click()
         await expect(detail).to_contain_text("last error: cancelled")
         await expect(row.locator("[data-status]")).to_have_text("failed")

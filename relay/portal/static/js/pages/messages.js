@@ -61,7 +61,8 @@ async function detail(out, id) {
     h("p", {}, `${m.channel} to ${m.to ?? "—"} via ${m.phone_id}: `, h("q", {}, m.text)),
     h("p", {}, "Status: ", statusBadge(m.status), m.last_error ? ` · last error: ${m.last_error}` : ""),
     h("p", {}, m.scheduled_for ? `Scheduled for ${when(m.scheduled_for)} · ` : "",
-      `expires ${when(m.expires_at)} · priority ${m.priority}`),
+      `expires ${when(m.expires_at)} · priority ${m.priority}`,
+      m.segments ? ` · ${m.segments} SMS part${m.segments > 1 ? "s" : ""} (${m.encoding})` : ""),
     m.status === "queued" ? h("p", {}, cancel) : "",
     table([["Status", (e) => statusBadge(e.status)], ["At", (e) => when(e.at)],
            ["Error", (e) => e.error ?? ""]], m.history, { caption: "Status history" })));
