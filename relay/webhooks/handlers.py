@@ -156,7 +156,9 @@ DELIVERY = {
                  "created_at", "next_attempt_at", "events", "payload"],
     "properties": {
         "delivery_id": {"type": "string", "description": "the webhook-id header"},
-        "callback_id": {"type": "string"}, "type": {"enum": ["inbound", "message.status"]},
+        "callback_id": {"type": "string"}, "type": {"enum": ["inbound", "message.status",
+                                                      "inbound.unanswered",
+                                                      "inbound.answered_late"]},
         "message_id": {"type": "string"}, "status": {"enum": list(delivery_log.STATUSES)},
         "attempts": {"type": "integer"}, "created_at": TIME, "next_attempt_at": TIME,
         "payload": {"type": "object"},
