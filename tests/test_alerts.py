@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from helpers.alerts import (RULES, alert_settings, alerting_relay, alerts_of, create_rule,
+from helpers.alerts import (QUERY, RULES, alert_settings, alerting_relay, alerts_of, create_rule,
                             phone_socket, reply, report)
 from helpers.phones import frame, hang_up
 from helpers.polling import eventually
@@ -60,6 +60,40 @@ async def test_a_reply_in_time_alerts_no_one(alerting, receiver, socket):
     await reply(alerting.client)
     await asyncio.sleep(4)
     assert alerts_of(receiver, "hook", UNANSWERED) == []
+
+
+async def test_the_query_shows_what_waits_marks_it_and_sorts_by_it(alerting, receiver, socket):
+    api = alerting.client
+    rule = await create_rule(api, channels=["sms"])
+    waits = await report(socket, contact="+12025550101", contact_name="Ann")
+    await report(socket, channel="wa", contact="+12025550102")       # no rule: never waits
+    await eventually(lambda: _waiting(api), timeout=5, what="a waiting event")
+    status, body = await api.get(QUERY + "?range=24h")
+    assert status == 200, body
+    [waiting] = body["waiting"]
+    assert (waiting["message_id"], waiting["rule_id"], waiting["source"],
+            waiting["contact_name"]) == (waits, rule["id"], "+12025550101", "Ann")
+    assert waiting["waited_min"] >= 0 and waiting["deadline_at"] > waiting["occurred_at"]
+    newest_first = [e["message_id"] for e in body["events"]]
+    assert newest_first[-1] == waits
+    sorted_body = (await api.get(QUERY + "?range=24h&sort=waiting"))[1]
+    assert [e["message_id"] for e in sorted_body["events"]] == [waits, newest_first[0]]
+    assert sorted_body["events"][0]["waiting"]["rule_id"] == rule["id"]
+    assert sorted_body["events"][1]["waiting"] is None
+    only = (await api.get(QUERY + "?range=24h&waiting=true"))[1]
+    assert [e["message_id"] for e in only["events"]] == [waits]
+    others = (await api.get(QUERY + "?range=24h&waiting=false"))[1]
+    assert [e["message_id"] for e in others["events"]] == newest_first[:1]
+    await reply(api, to="+12025550101")                  # answered late: waits no more
+    await eventually(lambda: _waiting(api, expect=[]), timeout=5, what="no waiting")
+
+
+async def _waiting(api, expect=None):
+    status, body = await api.get(QUERY + "?range=24h")
+    assert status == 200, body
+    if expect is None:
+        return body["waiting"]
+    return body["waiting"] == expect
 
 
 async def test_a_late_reply_is_answered_late(alerting, receiver, socket):
