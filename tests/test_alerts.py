@@ -96,6 +96,23 @@ async def _waiting(api, expect=None):
     return body["waiting"] == expect
 
 
+async def test_the_answered_in_time_share_per_rule_and_day(alerting, socket):
+    api = alerting.client
+    rule = await create_rule(api, within_minutes=2)
+    await report(socket, contact="+12025550101")
+    await reply(api, to="+12025550101")                   # in time
+    await report(socket, contact="+12025550102")          # never
+    await asyncio.sleep(2.5)
+    status, body = await api.get(QUERY + "?range=24h")
+    assert status == 200, body
+    [share] = body["answered_in_time"]
+    assert (share["rule_id"], share["due"], share["answered_in_time"], share["share"]) == (
+        rule["id"], 2, 1, 0.5)
+    assert share["day"] == dt.datetime.now(dt.timezone.utc).date().isoformat()
+    status, csv = await api.get(QUERY + "?range=24h&format=csv&section=answered_in_time")
+    assert status == 200 and csv.splitlines()[0] == "day,rule_id,due,answered_in_time,share"
+
+
 async def test_a_late_reply_is_answered_late(alerting, receiver, socket):
     await register(alerting.client, receiver.url("hook"))
     rule = await create_rule(alerting.client)

@@ -322,7 +322,7 @@ def sections(inbound: list[dict], outbound: list[Sent], f: dict) -> dict:
         # No response rules here, so nothing waits (tests/test_alerts.py covers waiting).
         "events": [{**e, "occurred_at": iso(e["occurred_at"]), "waiting": None}
                    for e in events],
-        "waiting": [],
+        "waiting": [], "answered_in_time": [],
         "count": len(events),
     }
 

@@ -24,7 +24,7 @@ FIELDS = ("phone_id", "range", "from", "to", "tz", "channels", "event_types", "t
           "has_response", "waiting", "sort", "limit", "format", "section")
 LIST_FIELDS = ("channels", "event_types", "tags")
 # The sections an export can hold: every list in the answer.
-LIST_SECTIONS = ("events", "waiting", "sent_events", "sent_by_day", "sent_by_person",
+LIST_SECTIONS = ("events", "waiting", "answered_in_time", "sent_events", "sent_by_day", "sent_by_person",
                  "sent_by_tag", "hourly", "top_contacts", "email_report.top_inbound_senders",
                  "email_report.top_sent_recipients", "email_report.domains",
                  "email_report.by_day")

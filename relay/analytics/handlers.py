@@ -128,7 +128,7 @@ REPORT = {
     "type": "object",
     "required": ["success", "summary", "sent_summary", "sent_by_channel", "sent_by_day",
                  "sent_by_person", "sent_by_tag", "sent_events", "email_report", "hourly",
-                 "top_contacts", "events", "waiting", "count", "filters"],
+                 "top_contacts", "events", "waiting", "answered_in_time", "count", "filters"],
     "properties": {
         "success": {"const": True},
         "summary": {"type": "object", "properties": {
@@ -160,6 +160,17 @@ REPORT = {
         "events": {"type": "array", "items": _EVENT}, "count": {"type": "integer"},
         "waiting": {"type": "array", "items": _WAITING, "description": "the filtered events "
                     "past a response rule's deadline with no reply yet, oldest first"},
+        "answered_in_time": {"type": "array", "description": "per local day and response "
+                             "rule: the events whose deadline passed, and the share replied "
+                             "to by then", "items": {
+                                 "type": "object",
+                                 "required": ["day", "rule_id", "due", "answered_in_time",
+                                              "share"],
+                                 "properties": {"day": {"type": "string", "format": "date"},
+                                                "rule_id": {"type": "string"},
+                                                "due": {"type": "integer"},
+                                                "answered_in_time": {"type": "integer"},
+                                                "share": {"type": "number"}}}},
         "filters": {"type": "object"},
     },
 }

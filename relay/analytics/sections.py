@@ -175,6 +175,26 @@ class Sections:
                   ORDER BY i.occurred_at, i.seq LIMIT $limit))""")
         return lambda v: [waiting_row(row, utcnow()) for row in v[name] or []]
 
+    def answered_in_time(self):
+        """Per local day and response rule, the filtered events whose deadline has passed
+        (`due`) and those replied to by then: the share answered in time."""
+        self.params["now"] = utcnow()
+        name = self._column("answered_in_time", """(
+            SELECT list({'day': day, 'rule_id': rule_id, 'due': due, 'in_time': in_time}
+                        ORDER BY day, rule_id)
+            FROM (SELECT CAST(timezone($tz, to_timestamp(epoch(d.occurred_at))) AS DATE) AS day,
+                         d.rule_id, count(*) AS due,
+                         count(*) FILTER (l.replied_at <= d.deadline_at) AS in_time
+                  FROM response_alerts d LEFT JOIN reply_links l
+                      ON l.event_seq = d.event_seq AND l.client_id = d.client_id
+                  WHERE d.client_id = $client AND d.fact = 'due' AND d.deadline_at <= $now
+                    AND d.event_seq IN (SELECT seq FROM inbound)
+                  GROUP BY ALL ORDER BY day, rule_id LIMIT $limit))""")
+        return lambda v: [{"day": row["day"].isoformat(), "rule_id": row["rule_id"],
+                           "due": row["due"], "answered_in_time": row["in_time"],
+                           "share": round(row["in_time"] / row["due"], 3)}
+                          for row in v[name] or []]
+
     # -- the sent side ------------------------------------------------------------------
     def sent_summary(self):
         # Statuses of the messages that have status events; the rest are still queued.
@@ -276,7 +296,7 @@ class Sections:
         """Every section; lists hold at most the query's `limit` rows (days: day_limit)."""
         names = ("summary", "sent_summary", "sent_by_channel", "sent_by_day", "sent_by_person",
                  "sent_by_tag", "sent_events", "email_report", "hourly", "top_contacts",
-                 "events", "waiting")
+                 "events", "waiting", "answered_in_time")
         answer = self.run({name: getattr(self, name)() for name in names}, self.f.limit)
         for days in (answer["sent_by_day"], answer["email_report"]["by_day"]):
             del days[day_limit:]
