@@ -150,6 +150,21 @@ async def test_office_hours_stop_the_clock(alerting, receiver, socket):
     assert alerts_of(receiver, "hook", UNANSWERED) == []
 
 
+async def test_a_rule_deleted_or_paused_before_the_deadline_alerts_no_one(alerting, receiver,
+                                                                         socket):
+    await register(alerting.client, receiver.url("hook"))
+    deleted = await create_rule(alerting.client, within_minutes=2, channels=["sms"])
+    paused = await create_rule(alerting.client, within_minutes=2, channels=["wa"])
+    await report(socket)
+    await report(socket, channel="wa")
+    assert (await alerting.client.request("DELETE", f"{RULES}/{deleted['id']}"))[0] == 200
+    status, _ = await alerting.client.request("PUT", f"{RULES}/{paused['id']}", {
+        "within_minutes": 2, "channels": ["wa"], "active": False})
+    assert status == 200
+    await asyncio.sleep(3.5)
+    assert alerts_of(receiver, "hook", UNANSWERED) == []
+
+
 async def test_the_owner_is_told_by_the_rules_message(alerting, receiver, socket):
     await create_rule(alerting.client, notify={"phone_id": "phone_main", "channel": "notify",
                                                "title": "Unanswered"})

@@ -24,8 +24,8 @@ log = logging.getLogger("relay.alerts")
 MAX_RULES = 50                 # per client
 MAX_NAME_IN_TEXT = 40          # of the contact, in the owner's message
 UNANSWERED, ANSWERED_LATE = "inbound.unanswered", "inbound.answered_late"
-# The events a RecordWaiting of this group alerted: (client_id, event seq) -> its deadline.
-WAITING_IN_GROUP: Scratch[dict[tuple[str, int], tuple[float, str]]] = Scratch(dict)
+# The events a RecordWaiting of this group alerted: (client_id, event seq) -> its rule_id.
+WAITING_IN_GROUP: Scratch[dict[tuple[str, int], str]] = Scratch(dict)
 
 
 def describe(rule: Rule) -> dict:
@@ -115,6 +115,11 @@ _EVENTS = f"""
     WHERE i.seq >= $first AND i.seq IN (SELECT unnest($seqs))"""
 
 
+_RULES = """
+    SELECT client_id, event_seq, rule_id FROM response_alerts
+    WHERE fact = 'due' AND event_seq >= $first AND event_seq IN (SELECT unnest($seqs))"""
+
+
 def _event_rows(con, seqs: list[int]) -> dict[int, dict]:
     """The committed inbound events of these seqs, with their text (callback filters)."""
     if not seqs:
@@ -122,6 +127,16 @@ def _event_rows(con, seqs: list[int]) -> dict[int, dict]:
     cursor = con.execute(_EVENTS, {"first": min(seqs), "seqs": seqs})
     names = [d[0] for d in cursor.description]
     return {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
+
+
+def _rules_of(con, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """(client_id, event seq) -> the rule of its committed `due` fact (memory keeps only the
+    deadline)."""
+    if not keys:
+        return {}
+    seqs = [seq for _, seq in keys]
+    return {(client_id, seq): rule_id for client_id, seq, rule_id in con.execute(
+        _RULES, {"first": min(seqs), "seqs": seqs}).fetchall()}
 
 
 def _alert_body(rule: Rule, event: dict, deadline_at: dt.datetime, now: dt.datetime) -> dict:
@@ -151,19 +166,26 @@ def _notify_owner(batch: Batch, rule: Rule, event: dict) -> None:
 class RecordWaiting(Operation):
     """These events' deadlines passed: each still open gets its `waiting` fact, its
     inbound.unanswered webhook and the rule's message, once (what is no longer open, answered
-    or alerted meanwhile, is left alone)."""
+    or alerted meanwhile, is left alone). One whose rule was deleted or made inactive since is
+    dropped without an alert."""
     keys: list[tuple[str, int]]       # (client_id, event seq)
 
     def stage(self, batch):
         alerts, staged = batch.state.alerts, batch.scratch(WAITING_IN_GROUP)
-        due = [(key, entry) for key in self.keys if key not in staged
-               and (entry := alerts.deadline_of(*key)) is not None]
-        if not due:
+        passed = [(key, deadline) for key in self.keys if key not in staged
+                  and (deadline := alerts.deadline_of(*key)) is not None]
+        if not passed:
             return 0
         now = utcnow()
-        rows = _event_rows(batch.con, [seq for (_, seq), _ in due])
-        for (client_id, seq), (deadline, rule_id) in due:
-            rule, event = alerts.rules[rule_id], rows[seq]
+        rules = _rules_of(batch.con, [key for key, _ in passed])
+        rows = _event_rows(batch.con, [seq for (_, seq), _ in passed])
+        alerted = []
+        for key, deadline in passed:
+            rule = alerts.rules.get(rules.get(key))
+            if rule is None or not rule.spec.active:
+                continue
+            client_id, seq = key
+            rule_id, event = rule.rule_id, rows[seq]
             deadline_at = _from_epoch(deadline)
             _fact(batch, "waiting", client_id, rule_id, seq, event["occurred_at"], deadline_at)
             stage_client_deliveries(batch, client_id, UNANSWERED, event["event_id"],
@@ -175,14 +197,16 @@ class RecordWaiting(Operation):
                 event["occurred_at"], deadline_at))
             if rule.spec.notify is not None:
                 _notify_owner(batch, rule, event)
-            staged[(client_id, seq)] = (deadline, rule_id)
+            staged[key] = rule_id
+            alerted.append((key, deadline))
 
         def apply():
-            for (client_id, seq), entry in due:
+            for (client_id, seq), _ in passed:
                 alerts.open.get(client_id, {}).pop(seq, None)
-                alerts.waiting.setdefault(client_id, {})[seq] = entry
+            for (client_id, seq), deadline in alerted:
+                alerts.waiting.setdefault(client_id, {})[seq] = deadline
         batch.after_commit(apply)
-        return len(due)
+        return len(alerted)
 
 
 # -- derived in each group's commit (the writer's derive hook, after the reply links) --------
@@ -197,8 +221,9 @@ def _books(con, clients: list[str], events: list[dict]) -> dict[str, dict]:
 
 
 def _stage_due(batch: Batch, events: list[dict]) -> dict[tuple[str, int], tuple[float, str]]:
-    """Each new event's deadline under the strictest of each client's rules that match it
-    (the earliest deadline; a tie goes to the lower rule id)."""
+    """-> (client_id, seq): (deadline, rule_id) of the group's new deadlines."""
+    # Each new event's deadline under the strictest of each client's rules that match it (the
+    # earliest deadline; a tie goes to the lower rule id).
     alerts = batch.state.alerts
     rules = alerts.active_rules()
     horizon = alerts.horizon(utcnow())
@@ -222,7 +247,7 @@ def _stage_due(batch: Batch, events: list[dict]) -> dict[tuple[str, int], tuple[
                   deadline_at)
             deadline = epoch(deadline_at)
             batch.publish(DeadlineSet(client_id, event["seq"], deadline))
-            opened[(client_id, event["seq"])] = (deadline, alerts.rules[rule_id].rule_id)
+            opened[(client_id, event["seq"])] = (deadline, rule_id)
     return opened
 
 
@@ -234,28 +259,38 @@ def _stage_replies(batch: Batch, links: list[dict], opened: dict) -> list[tuple[
     closed, late = [], []
     for link in links:
         key = (link["client_id"], link["event_seq"])
-        alerted = alerted_now.get(key) or alerts.waiting_of(*key)
-        entry = alerted or opened.pop(key, None) or alerts.deadline_of(*key)
-        if entry is None:
+        new = opened.pop(key, None)          # recorded in this group: (deadline, rule_id)
+        alerted = key in alerted_now or alerts.waiting_of(*key) is not None
+        # An event alerted in this group is still open in memory until the commit.
+        deadline = new[0] if new else alerts.waiting_of(*key) or alerts.deadline_of(*key)
+        if deadline is None:
             continue
         closed.append(key)
-        if epoch(link["replied_at"]) > entry[0]:
-            late.append((link, entry, alerted is not None))
-    rows = _event_rows(batch.con, [link["event_seq"] for link, _, alerted in late if alerted])
+        if epoch(link["replied_at"]) > deadline:
+            late.append((link, key, deadline, alerted,
+                         alerted_now.get(key) or (new and new[1])))
+    if not late:
+        return closed
+    rules = _rules_of(batch.con, [key for _, key, _, _, known in late if known is None])
+    rows = _event_rows(batch.con, [link["event_seq"] for link, _, _, alerted, _ in late
+                                   if alerted])
     now = utcnow()
-    for link, (deadline, rule_id), alerted in late:
+    for link, key, deadline, alerted, known in late:
+        rule = alerts.rules.get(known or rules.get(key))
+        if rule is None:          # deleted meanwhile: its deadlines went with it
+            continue
         deadline_at = _from_epoch(deadline)
-        _fact(batch, "answered_late", link["client_id"], rule_id, link["event_seq"],
+        _fact(batch, "answered_late", link["client_id"], rule.rule_id, link["event_seq"],
               link["occurred_at"], deadline_at, replied_at=link["replied_at"],
               message_seq=link["message_seq"])
-        rule, event = alerts.rules.get(rule_id), rows.get(link["event_seq"])
-        if not alerted or rule is None or event is None:
+        event = rows.get(link["event_seq"])
+        if not alerted or event is None:
             continue
         response = round((link["replied_at"] - event["occurred_at"]).total_seconds() / 60, 2)
         stage_client_deliveries(batch, link["client_id"], ANSWERED_LATE, event["event_id"], {
             **_alert_body(rule, event, deadline_at, now), "replied_at": iso(link["replied_at"]),
             "response_min": response}, event, rule.spec.callback_url)
-        batch.publish(InboundAnsweredLate(link["client_id"], rule_id, event["event_id"],
+        batch.publish(InboundAnsweredLate(link["client_id"], rule.rule_id, event["event_id"],
                                           link["replied_at"]))
     return closed
 
@@ -272,8 +307,8 @@ def derive(batch: Batch) -> None:
     closed = _stage_replies(batch, links, opened) if links else []
 
     def apply():
-        for (client_id, seq), entry in opened.items():
-            alerts.open.setdefault(client_id, {})[seq] = entry
+        for (client_id, seq), (deadline, _) in opened.items():
+            alerts.open.setdefault(client_id, {})[seq] = deadline
         for client_id, seq in closed:
             alerts.open.get(client_id, {}).pop(seq, None)
             alerts.waiting.get(client_id, {}).pop(seq, None)

@@ -33,7 +33,7 @@ class AlertService:
         self._heap: list[tuple[float, int, str]] = [
             (deadline, seq, client_id)
             for client_id, deadlines in list(self.alerts.open.items())
-            for seq, (deadline, _) in list(deadlines.items())]
+            for seq, deadline in list(deadlines.items())]
         heapq.heapify(self._heap)
         self._wake = asyncio.Event()
         self.loop = asyncio.get_running_loop()

@@ -4,8 +4,9 @@ still unanswered: a late reply records answered_late). Loaded from the log at st
 rules' rows, the `due` and `waiting` facts without a reply); changed only by the writer thread
 after a commit, like every part of relay/state.py.
 
-Memory is what an open deadline costs, per event: a dict entry from its seq to (deadline as
-epoch seconds, rule id), the rule id shared with the rule. bench/bench_alerts.py measures it."""
+Memory is what an open deadline costs, per event: a dict entry from its seq to its deadline
+(epoch seconds); which rule it is under stays in its `due` fact, read when it passes or is
+answered late. bench/bench_alerts.py measures it."""
 import dataclasses
 import datetime as dt
 
@@ -31,12 +32,12 @@ class Rule:
     updated_at: dt.datetime
 
 
-# The open deadlines: an event seq's (deadline epoch seconds, rule_id).
-Deadlines = dict[int, tuple[float, str]]
+# The open deadlines: an event seq's deadline, in epoch seconds.
+Deadlines = dict[int, float]
 
 # The due facts still without a reply, within the horizon, with whether they were alerted.
 _OPEN = """
-    SELECT d.client_id, d.event_seq, d.rule_id, d.deadline_at,
+    SELECT d.client_id, d.event_seq, d.deadline_at,
            EXISTS (SELECT 1 FROM response_alerts w WHERE w.fact = 'waiting'
                    AND w.event_seq = d.event_seq AND w.client_id = d.client_id) AS alerted
     FROM response_alerts d
@@ -79,13 +80,10 @@ class AlertState:
         for values in con.execute("SELECT event, rule_id, client_id, key_id, definition, "
                                   "recorded_at FROM response_rules ORDER BY seq").fetchall():
             self.apply_rule_event(*values)
-        for client_id, seq, rule_id, deadline_at, alerted in con.execute(
+        for client_id, seq, deadline_at, alerted in con.execute(
                 _OPEN, {"horizon": self.horizon(utcnow())}).fetchall():
-            rule = self.rules.get(rule_id)
-            if rule is None:          # deleted: its deadlines went with it
-                continue
             kept = self.waiting if alerted else self.open
-            kept.setdefault(client_id, {})[seq] = (epoch(deadline_at), rule.rule_id)
+            kept.setdefault(client_id, {})[seq] = epoch(deadline_at)
 
     def apply_rule_event(self, event: str, rule_id: str, client_id: str, key_id: str | None,
                          definition: str | None, recorded_at: dt.datetime) -> None:
@@ -93,16 +91,13 @@ class AlertState:
         if event == "set":
             self.rules[rule_id] = Rule(rule_id, client_id, key_id, from_log(definition),
                                        known.created_at if known else recorded_at, recorded_at)
-        elif known is not None:
+        elif known is not None:     # its deadlines are dropped as they come up
             del self.rules[rule_id]
-            for kept in (self.open.get(client_id, {}), self.waiting.get(client_id, {})):
-                for seq in [s for s, (_, r) in kept.items() if r == rule_id]:
-                    del kept[seq]
 
-    def deadline_of(self, client_id: str, seq: int) -> tuple[float, str] | None:
+    def deadline_of(self, client_id: str, seq: int) -> float | None:
         return self.open.get(client_id, {}).get(seq)
 
-    def waiting_of(self, client_id: str, seq: int) -> tuple[float, str] | None:
+    def waiting_of(self, client_id: str, seq: int) -> float | None:
         return self.waiting.get(client_id, {}).get(seq)
 
     def prune(self) -> None:
@@ -114,5 +109,5 @@ class AlertState:
         self._pruned = now
         cutoff = epoch(self.horizon(now))
         for kept in self.waiting.values():
-            for seq in [s for s, (deadline, _) in kept.items() if deadline < cutoff]:
+            for seq in [s for s, deadline in kept.items() if deadline < cutoff]:
                 del kept[seq]
