@@ -4,6 +4,7 @@ import asyncio
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from helpers.alerts import (QUERY, RULES, alert_settings, alerting_relay, alerts_of, create_rule,
                             phone_socket, reply, report)
@@ -263,3 +264,26 @@ async def test_a_notify_phone_that_does_not_exist_is_404(alerting):
     status, answer = await alerting.client.post(RULES, {"within_minutes": 1, "notify": {
         "phone_id": "nope", "channel": "notify"}})
     assert (status, answer["error"]["field"]) == (404, "notify.phone_id")
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(
+    st.sampled_from(["within_minutes", "name", "channels", "event_types", "tags", "tag_mode",
+                     "source_contains", "phone_id", "office_hours", "notify", "callback_url",
+                     "active", "extra"]),
+    st.recursive(st.none() | st.booleans() | st.integers(-10, 20000) | st.text(max_size=12)
+                 | st.sampled_from(["sms", "mon", "09:00", "24:00", "UTC", "notify"]),
+                 lambda inner: st.lists(inner, max_size=3)
+                 | st.dictionaries(st.sampled_from(["tz", "days", "start", "end", "phone_id",
+                                                    "channel", "to"]), inner, max_size=4),
+                 max_leaves=8), max_size=6))
+async def test_any_rule_body_is_a_rule_or_a_4xx_naming_its_field(alerting, body):
+    status, answer = await alerting.client.post(RULES, body)
+    assert status in (201, 400, 404), answer
+    if status != 201:
+        assert answer["success"] is False and set(answer["error"]) == {"code", "message",
+                                                                         "field"}
+    else:
+        assert (await alerting.client.request("DELETE", f"{RULES}/{answer['rule']['id']}"))[
+            0] == 200
