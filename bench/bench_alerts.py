@@ -19,13 +19,12 @@ import datetime as dt
 import pathlib
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-from bench_webhooks import RECEIVER, free_port, wait_for_lines  # noqa: E402
+from bench_webhooks import receiver, wait_for_lines  # noqa: E402
 from relay.alerts.operations import SetRule  # noqa: E402
 from relay.alerts.rules import rule_spec  # noqa: E402
 from relay.app import Relay  # noqa: E402
@@ -156,11 +155,13 @@ async def steady(relay, rate: int, seconds: float, arrivals: pathlib.Path) -> No
 
 async def main(args) -> None:
     work = pathlib.Path(tempfile.mkdtemp(prefix="relay-bench-alerts-"))
-    port = free_port()
-    arrivals = work / "arrivals.txt"
-    receiver = subprocess.Popen([sys.executable, "-c", RECEIVER, str(port), str(arrivals)])
     settings = load({"data_dir": str(work / "data")}, environ={}).replace(
         callback_allow_networks="127.0.0.0/8", alert_minute_seconds=1)
+    with receiver(work) as (port, arrivals):
+        await run(settings, port, arrivals, args)
+
+
+async def run(settings, port: int, arrivals: pathlib.Path, args) -> None:
     relay = Relay(settings)
     try:
         await relay.store.write(AddPhone("phone_main"))
@@ -175,8 +176,6 @@ async def main(args) -> None:
         await steady(relay, args.rate, args.seconds, arrivals)
     finally:
         relay.close()
-        receiver.terminate()
-        receiver.wait()
 
 
 if __name__ == "__main__":

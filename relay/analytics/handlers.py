@@ -100,29 +100,26 @@ def _counted(key: str, count: str = "count") -> dict:
 
 
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+# What the events and waiting sections say of an event alike.
+_EVENT_FIELDS = {"message_id": {"type": "string", "pattern": "^in_"},
+                 "phone_id": {"type": "string"}, "event_type": {"enum": list(EVENT_TYPES)},
+                 "channel": {"type": "string"}, "source": NULLABLE_STRING,
+                 "contact_name": NULLABLE_STRING, "occurred_at": TIME}
 _EVENT = {
     "type": "object",
     "required": ["message_id", "event_type", "channel", "source", "contact_name", "text",
                  "duration_sec", "tags", "occurred_at", "response_min"],
-    "properties": {"message_id": {"type": "string", "pattern": "^in_"},
-                   "phone_id": {"type": "string"}, "event_type": {"enum": list(EVENT_TYPES)},
-                   "channel": {"type": "string"}, "source": NULLABLE_STRING,
-                   "contact_name": NULLABLE_STRING, "text": NULLABLE_STRING,
+    "properties": {**_EVENT_FIELDS, "text": NULLABLE_STRING,
                    "duration_sec": {"type": ["integer", "null"]}, "tags": _LIST,
-                   "occurred_at": TIME, "response_min": {"type": ["number", "null"]},
+                   "response_min": {"type": ["number", "null"]},
                    "waiting": {"type": ["object", "null"], "description": "the rule it waits "
                                "under, past its deadline, or null",
                                "properties": {"rule_id": {"type": "string"},
                                               "deadline_at": TIME}}}}
 _WAITING = {
     "type": "object",
-    "required": ["message_id", "phone_id", "event_type", "channel", "source", "contact_name",
-                 "occurred_at", "rule_id", "deadline_at", "waited_min"],
-    "properties": {"message_id": {"type": "string", "pattern": "^in_"},
-                   "phone_id": {"type": "string"}, "event_type": {"enum": list(EVENT_TYPES)},
-                   "channel": {"type": "string"}, "source": NULLABLE_STRING,
-                   "contact_name": NULLABLE_STRING, "occurred_at": TIME,
-                   "rule_id": {"type": "string"}, "deadline_at": TIME,
+    "required": [*_EVENT_FIELDS, "rule_id", "deadline_at", "waited_min"],
+    "properties": {**_EVENT_FIELDS, "rule_id": {"type": "string"}, "deadline_at": TIME,
                    "waited_min": {"type": "number", "description": "minutes since it came"}}}
 REPORT = {
     "type": "object",
