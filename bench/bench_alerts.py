@@ -8,6 +8,8 @@ baseline measured in the same run:
    inbound events and accepted messages (each event gets a 2-second deadline), against the
    latency of the same events' own inbound webhooks, from the event's submission to the writer
    to its arrival, in the same run: both paths commit a fact with its outbox row, then send.
+3. A restart with them all still open: the whole start-up, and the part of it that loads the
+   open deadlines from the log.
 
     python bench/bench_alerts.py [--open 100000] [--rate 100] [--seconds 10]
 
@@ -27,6 +29,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from bench_webhooks import receiver, wait_for_lines  # noqa: E402
 from relay.alerts.operations import SetRule  # noqa: E402
 from relay.alerts.rules import rule_spec  # noqa: E402
+from relay.alerts.state import AlertState  # noqa: E402
 from relay.app import Relay  # noqa: E402
 from relay.config import load  # noqa: E402
 from relay.core.inbound import inbound_event  # noqa: E402
@@ -174,6 +177,17 @@ async def run(settings, port: int, arrivals: pathlib.Path, args) -> None:
               "operation), each with its deadline")
         memory(relay)
         await steady(relay, args.rate, args.seconds, arrivals)
+    finally:
+        relay.close()
+    started = time.perf_counter()
+    relay = Relay(settings)
+    try:
+        whole = time.perf_counter() - started
+        alerts = relay.state.alerts
+        started = time.perf_counter()
+        relay.store.read_sync(AlertState(alerts.reply_window, alerts.minute).load)
+        print(f"restart with {alerts.open_count()} open deadlines: {whole:.2f} s, of which "
+              f"loading them {time.perf_counter() - started:.2f} s")
     finally:
         relay.close()
 
