@@ -141,6 +141,17 @@ async def test_only_matching_events_alert_and_the_strictest_rule_applies(alertin
     assert len(alerts_of(receiver, "hook", UNANSWERED)) == 1
 
 
+async def test_a_rule_that_names_a_callback_alerts_only_there(alerting, receiver, socket):
+    await register(alerting.client, receiver.url("hook"))
+    await register(alerting.client, receiver.url("alerts"), event_types=[])  # no events
+    await create_rule(alerting.client, callback_url=receiver.url("alerts"))
+    event_id = await report(socket)
+    [alert] = await eventually(lambda: alerts_of(receiver, "alerts", UNANSWERED), timeout=5)
+    assert alert["message_id"] == event_id
+    await asyncio.sleep(1)
+    assert [b["type"] for b in receiver.bodies("hook")] == ["inbound"]
+
+
 async def test_office_hours_stop_the_clock(alerting, receiver, socket):
     """A rule whose only office day is neither today nor tomorrow: its minute cannot pass."""
     await register(alerting.client, receiver.url("hook"))
