@@ -2,6 +2,7 @@
 receiver on loopback listens, and rule minutes last a second (alert_minute_seconds=1)."""
 import asyncio
 import datetime as dt
+import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -10,7 +11,7 @@ from helpers.alerts import (QUERY, RULES, alert_settings, alerting_relay, alerts
                             phone_socket, reply, report)
 from helpers.phones import frame, hang_up
 from helpers.polling import eventually
-from helpers.relays import start_relay, stop_relay
+from helpers.relays import Api, start_relay, stop_relay
 from helpers.webhooks import Receiver, register, settled
 from relay.alerts.office_hours import DAYS
 
@@ -213,6 +214,48 @@ async def test_a_restart_past_a_deadline_alerts_once(data_dir):
             await asyncio.sleep(2)
             await stop_relay(running)
         assert [a["message_id"] for a in alerts_of(receiver, "hook", UNANSWERED)] == [event_id]
+    finally:
+        receiver.close()
+
+
+async def test_imported_history_alerts_for_what_is_recent_only(alerting, receiver, tmp_path):
+    """An event imported late alerts at once; one older than the reply window never."""
+    await register(alerting.client, receiver.url("hook"))
+    await create_rule(alerting.client)
+    now = dt.datetime.now(dt.timezone.utc)
+    history = tmp_path / "history.jsonl"
+    history.write_text("".join(json.dumps({
+        "channel": "sms", "contact": contact, "text": "hello?",
+        "occurred_at": (now - age).isoformat()}) + "\n" for contact, age in (
+            ("+12025550111", dt.timedelta(minutes=10)),
+            ("+12025550112", dt.timedelta(days=10)))))
+    await alerting.api.admin("events.import", path=str(history), phone_id="phone_main")
+    await eventually(lambda: alerts_of(receiver, "hook", UNANSWERED), timeout=5)
+    await asyncio.sleep(1)
+    assert [a["source"] for a in alerts_of(receiver, "hook", UNANSWERED)] == ["+12025550111"]
+
+
+async def test_a_reply_after_a_restart_is_answered_late(data_dir):
+    """What waits is loaded from the log at start-up, so a late reply still counts."""
+    receiver = Receiver()
+    running = await alerting_relay(data_dir)
+    try:
+        await register(running.client, receiver.url("hook"))
+        await create_rule(running.client)
+        socket = await phone_socket(running)
+        event_id = await report(socket)
+        await eventually(lambda: alerts_of(receiver, "hook", UNANSWERED), timeout=5)
+        await hang_up(socket)
+        key = running.client.key
+        running.client.close()
+        await stop_relay(running)
+        running = await start_relay(alert_settings(data_dir))
+        client = Api(running.base_url, key=key)
+        await reply(client)
+        [late] = await eventually(lambda: alerts_of(receiver, "hook", LATE), timeout=5)
+        assert late["message_id"] == event_id
+        client.close()
+        await stop_relay(running)
     finally:
         receiver.close()
 
