@@ -221,9 +221,9 @@ def _books(con, clients: list[str], events: list[dict]) -> dict[str, dict]:
 
 
 def _stage_due(batch: Batch, events: list[dict]) -> dict[tuple[str, int], tuple[float, str]]:
-    """-> (client_id, seq): (deadline, rule_id) of the group's new deadlines."""
-    # Each new event's deadline under the strictest of each client's rules that match it (the
-    # earliest deadline; a tie goes to the lower rule id).
+    """Each new event's deadline under the strictest of each client's rules that match it
+    (the earliest deadline; a tie goes to the lower rule id), as (client_id, seq) ->
+    (deadline, rule_id)."""
     alerts = batch.state.alerts
     rules = alerts.active_rules()
     horizon = alerts.horizon(utcnow())
