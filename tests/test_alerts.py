@@ -53,6 +53,10 @@ async def test_an_unanswered_message_alerts_once(alerting, receiver, socket):
     assert len(alerts_of(receiver, "hook", UNANSWERED)) == 1
     kinds = sorted(d["type"] for d in await settled(alerting.client))
     assert kinds == ["inbound", UNANSWERED]
+    response = await alerting.api.http.fetch(alerting.base_url + "/metrics", headers={
+        "Authorization": f"Bearer {alerting.relay.admin_token}"})
+    text = response.body.decode()
+    assert "relay_alerts_total 1.0" in text and "relay_alert_deadlines_open 0.0" in text
 
 
 async def test_a_reply_in_time_alerts_no_one(alerting, receiver, socket):
