@@ -9,7 +9,9 @@ const card = (label, value, id) => h("div", { class: "card" },
 const waited = (w) => `${Math.max(0, Math.round((Date.now() - Date.parse(w.occurred_at)) / 60000))} min`;
 
 export async function render(root) {
-  const o = await api("GET", "/overview");
+  const [o, ruleList] = await Promise.all([api("GET", "/overview"),
+    session.client ? api("GET", "/webchat/inbound/rules") : { rules: [] }]);
+  const ruleName = Object.fromEntries(ruleList.rules.map((r) => [r.id, r.name || r.id]));
   const online = o.phones.filter((p) => p.online).length;
   // Oldest first, as the webchat query's waiting section; the live socket adds and removes.
   const waiting = new Map(o.waiting.map((w) => [w.message_id, w]));
@@ -17,7 +19,7 @@ export async function render(root) {
   const drawWaiting = () => waitingSlot.replaceChildren(table([
     ["Contact", (w) => w.contact_name ? `${w.contact_name} (${w.source})` : w.source],
     ["Channel", (w) => `${w.channel} ${w.event_type}`], ["Came in", (w) => when(w.occurred_at)],
-    ["Waited", waited], ["Rule", (w) => w.rule_id]],
+    ["Waited", waited], ["Rule", (w) => ruleName[w.rule_id] || w.rule_id]],
   [...waiting.values()].sort((a, b) => a.occurred_at.localeCompare(b.occurred_at)),
   { caption: "Waiting for a reply" }));
   const mine = (data) => data.client_id === session.client;
