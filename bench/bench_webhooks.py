@@ -12,6 +12,7 @@
 The receiver is a separate process on loopback; everything stops by itself."""
 import argparse
 import asyncio
+import contextlib
 import json
 import pathlib
 import socket
@@ -41,6 +42,18 @@ class Hook(tornado.web.RequestHandler):
 tornado.web.Application([(r"/.*", Hook)]).listen(int(sys.argv[1]), "127.0.0.1")
 tornado.ioloop.IOLoop.current().start()
 """
+
+
+@contextlib.contextmanager
+def receiver(work: pathlib.Path):
+    """The receiver process on a free port: (port, the file it appends each arrival to)."""
+    port, arrivals = free_port(), work / "arrivals.txt"
+    process = subprocess.Popen([sys.executable, "-c", RECEIVER, str(port), str(arrivals)])
+    try:
+        yield port, arrivals
+    finally:
+        process.terminate()
+        process.wait()
 
 
 def free_port() -> int:
@@ -171,19 +184,13 @@ async def steady_latency(settings, rate: int, seconds: float, port: int,
 
 async def main(args) -> None:
     work = pathlib.Path(tempfile.mkdtemp(prefix="relay-bench-webhooks-"))
-    port = free_port()
-    arrivals = work / "arrivals.txt"
-    receiver = subprocess.Popen([sys.executable, "-c", RECEIVER, str(port), str(arrivals)])
-    try:
+    with receiver(work) as (port, arrivals):
         def settings(name):
             return load({"data_dir": str(work / name)}, environ={}).replace(
                 callback_allow_networks="127.0.0.0/8", callback_concurrency=args.concurrency)
         await outbox_cost(settings("outbox"), args.events)
         await delivery(settings("delivery"), args.events, port, arrivals, args.concurrency)
         await steady_latency(settings("steady"), args.rate, 5.0, port, arrivals)
-    finally:
-        receiver.terminate()
-        receiver.wait()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import secrets
 
 import tornado.web
 
+from relay.alerts.service import start_alerts
 from relay.config import Settings
 from relay.core.secretbox import SecretBox
 from relay.state import State
@@ -53,9 +54,10 @@ class Relay:
         # bot tokens, body keys and callback secrets at rest
         self.secret_box = SecretBox.for_data_dir(settings.data_dir)
         self.state = State(dt.timedelta(days=settings.idempotency_days),
-                           dt.timedelta(hours=settings.reply_window_hours), self.secret_box)
+                           dt.timedelta(hours=settings.reply_window_hours), self.secret_box,
+                           dt.timedelta(seconds=settings.alert_minute_seconds))
         self.store = Store(settings.data_dir, self.secret_box, self.state,
-                           derive=self.state.replies.derive,
+                           derive=self.state.derive,
                            sql_functions=[sealed.sql_function(self.secret_box)],
                            readers=settings.reader_threads, on_commit=self._committed,
                            memory_mb=settings.query_memory_mb, threads=settings.query_threads,
@@ -70,6 +72,7 @@ class Relay:
         self.devices = DeviceService(self)      # phone sockets, dispatch, expiry (on a loop)
         self.senders = start_senders(self)      # email and tg_bot delivery (on a loop)
         self.scheduler = start_scheduler(self)  # scheduled messages released on time
+        self.alerts = start_alerts(self)        # deadlines of response rules (on a loop)
         self.portal = PortalAccess(self)        # the owner's password and portal sessions
         self.live = LiveHub(self.bus)           # committed facts pushed to portal pages
 
@@ -88,7 +91,7 @@ class Relay:
         if self.webhooks is not None:
             self.webhooks.close()
         self.devices.close()
-        for service in (self.senders, self.scheduler):
+        for service in (self.senders, self.scheduler, self.alerts):
             if service is not None:
                 service.close()
         self.store.close()

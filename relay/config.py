@@ -111,6 +111,8 @@ SETTINGS = (
             low=1),
     Setting("reply_window_hours", int, 168, "a message to a contact within this long after "
                                             "their inbound event counts as its reply"),
+    Setting("alert_minute_seconds", int, 60, "how long one minute of a response-time rule "
+            "lasts, in seconds; only tests shorten it", low=1, high=60),
     Setting("query_timeout_ms", int, 10000, "an analytics query running longer is stopped (422)",
             low=1),
     Setting("query_max_rows", int, 100000, "rows an analytics export may hold (more: 422)", low=1),

@@ -7,6 +7,7 @@ import json
 
 import relay
 from relay.admin import handlers as admin_handlers
+from relay.alerts import handlers as alerts_handlers
 from relay.analytics import contacts_handlers, handlers as analytics_handlers
 from relay.messages import handlers as messages_handlers
 from relay.phones import agent_handlers, device_handlers, handlers as phones_handlers
@@ -17,8 +18,8 @@ from relay.web.openapi import COMPONENTS, json_response
 from relay.webhooks import handlers as webhooks_handlers
 
 FEATURES = (messages_handlers, health, admin_handlers, device_handlers, phones_handlers,
-            webhooks_handlers, contacts_handlers, analytics_handlers, metrics_handler, session,
-            portal_api, overview, live, static_files, agent_handlers)
+            webhooks_handlers, contacts_handlers, analytics_handlers, alerts_handlers,
+            metrics_handler, session, portal_api, overview, live, static_files, agent_handlers)
 OPENAPI_PATHS = {"/api/v1/openapi.json": {"get": {
     "summary": "This document", "security": [],
     "responses": {"200": json_response("the OpenAPI document", {"type": "object"})}}}}

@@ -9,6 +9,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 
 QUERY = "/api/v1/webchat/inbound/query"
 CALLBACKS = "/api/v1/webchat/callbacks/inbound"
+RULES = "/api/v1/webchat/inbound/rules"
 
 
 def _given(values: dict, name: str):
@@ -38,6 +39,17 @@ def _query_fields_agree(values: dict) -> bool:
     return _ordered(values, "min_duration_sec", "max_duration_sec")
 
 
+def _rule_fields_agree(values: dict) -> bool:
+    """A rule's office hours end after they start; its `notify` message follows the rules of
+    POST /api/v1/messages between a channel and its fields, which the rule's schema does not
+    restate."""
+    hours = _given(values, "office_hours")
+    if isinstance(hours, dict) and not (hours.get("end") or "17:00") > (
+            hours.get("start") or "09:00"):
+        return False
+    return _given(values, "notify") is None
+
+
 def _values_agree(case) -> bool:
     """The case keeps the rules between two of its values."""
     path, method = case.operation.path, case.method.upper()
@@ -53,6 +65,8 @@ def _values_agree(case) -> bool:
         return len(named) == 1
     if path == CALLBACKS and method == "POST":
         return _ordered(body, "min_duration_sec", "max_duration_sec")
+    if path.startswith(RULES) and method in ("POST", "PUT"):
+        return _rule_fields_agree(body)
     if _given(body, "ttl_seconds") is not None and _given(body, "expires_at") is not None:
         return False                                # one kind of expiry or the other
     header = (case.headers or {}).get("Idempotency-Key")
@@ -66,6 +80,7 @@ OUTSIDE_THE_DOCUMENT = {
     "unregistered_callback",   # status_callback_url: a URL the client registered
     "idempotency_conflict",    # a key an earlier case used for another message
     "unknown_cursor",          # a cursor the relay never gave out
+    "unknown_rule",            # a rule id the relay never gave out
     "invalid_phone_number",    # which numbers exist is the numbering plan's, not a pattern's
     "invalid_email",           # which domains may get mail (not .test) is email-validator's
     "already_past",            # an expires_at is compared with the relay's clock

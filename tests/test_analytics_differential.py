@@ -319,7 +319,10 @@ def sections(inbound: list[dict], outbound: list[Sent], f: dict) -> dict:
         "hourly": [{"hour": h, "count": hours.get(h, 0)} for h in range(24)],
         "top_contacts": _ranked(collections.Counter(e["source"] for e in inbound), "source",
                                 "total", limit),
-        "events": [{**e, "occurred_at": iso(e["occurred_at"])} for e in events],
+        # No response rules here, so nothing waits (tests/test_alerts.py covers waiting).
+        "events": [{**e, "occurred_at": iso(e["occurred_at"]), "waiting": None}
+                   for e in events],
+        "waiting": [], "answered_in_time": [],
         "count": len(events),
     }
 

@@ -66,6 +66,12 @@ def totals(cur, client_id: str, filters: Filters, limits: Limits) -> dict:
         {"summary": s.summary(), "sent_summary": s.sent_summary()}, 1))
 
 
+def waiting(cur, client_id: str, filters: Filters, limits: Limits) -> list[dict]:
+    """The waiting section alone, for the portal's overview."""
+    return within_limits(cur, limits, client_id, filters, lambda s: s.run(
+        {"waiting": s.waiting()}, filters.limit))["waiting"]
+
+
 def section_rows(cur, client_id: str, filters: Filters, limits: Limits) -> list[dict]:
     """Every row of the section an export holds; over the row cap is a 4xx."""
     rows = within_limits(cur, limits, client_id, filters,

@@ -15,17 +15,17 @@ from relay.messages.validate import _tags as tag_list  # the same rules as a mes
 RANGES = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24),
           "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30),
           "90d": dt.timedelta(days=90), "365d": dt.timedelta(days=365), "all": None}
-SORTS = ("newest", "oldest", "slowest", "fastest", "longest")
+SORTS = ("newest", "oldest", "slowest", "fastest", "longest", "waiting")
 FORMATS = ("json", "csv", "parquet", "xlsx")
 MAX_LIMIT = 1000
 MAX_DURATION = 86400 * 7
 FIELDS = ("phone_id", "range", "from", "to", "tz", "channels", "event_types", "tags",
           "tag_mode", "source_contains", "min_duration_sec", "max_duration_sec",
-          "has_response", "sort", "limit", "format", "section")
+          "has_response", "waiting", "sort", "limit", "format", "section")
 LIST_FIELDS = ("channels", "event_types", "tags")
 # The sections an export can hold: every list in the answer.
-LIST_SECTIONS = ("events", "sent_events", "sent_by_day", "sent_by_person", "sent_by_tag",
-                 "hourly", "top_contacts", "email_report.top_inbound_senders",
+LIST_SECTIONS = ("events", "waiting", "answered_in_time", "sent_events", "sent_by_day", "sent_by_person",
+                 "sent_by_tag", "hourly", "top_contacts", "email_report.top_inbound_senders",
                  "email_report.top_sent_recipients", "email_report.domains",
                  "email_report.by_day")
 
@@ -50,6 +50,7 @@ class Filters:
     min_duration_sec: int | None = None
     max_duration_sec: int | None = None
     has_response: bool | None = None
+    waiting: bool | None = None            # past a rule's deadline, alerted, no reply yet
     sort: str = "newest"
     limit: int = 100
     format: str | None = None              # None: the JSON answer with every section
@@ -63,7 +64,7 @@ class Filters:
                 "tag_mode": self.tag_mode, "source_contains": self.source_contains,
                 "min_duration_sec": self.min_duration_sec,
                 "max_duration_sec": self.max_duration_sec, "has_response": self.has_response,
-                "sort": self.sort, "limit": self.limit}
+                "waiting": self.waiting, "sort": self.sort, "limit": self.limit}
 
 
 def _choices(name: str, values, allowed) -> tuple[str, ...]:
@@ -153,8 +154,9 @@ def parse(params) -> Filters:
             fields[name] = whole_number(name, values[name], 0, MAX_DURATION)
     if fields.get("min_duration_sec", 0) > fields.get("max_duration_sec", MAX_DURATION):
         raise bad_request("max_duration_sec", "'max_duration_sec' is below 'min_duration_sec'")
-    if "has_response" in values:
-        fields["has_response"] = _boolean("has_response", values["has_response"])
+    for name in ("has_response", "waiting"):
+        if name in values:
+            fields[name] = _boolean(name, values[name])
     if "sort" in values:
         fields["sort"] = _one_of("sort", values["sort"], SORTS)
     if "limit" in values:

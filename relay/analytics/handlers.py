@@ -52,7 +52,11 @@ _FIELDS = {
     "tags": tag_list(MAX_TAGS, MAX_TAG), "tag_mode": {"enum": ["any", "all"]},
     "source_contains": text(320),
     "min_duration_sec": _INT, "max_duration_sec": {**_INT, "description": "from min_duration_sec"},
-    "has_response": {"type": "boolean"}, "sort": {"enum": list(filters.SORTS)},
+    "has_response": {"type": "boolean"},
+    "waiting": {"type": "boolean", "description": "only the events waiting for a reply past "
+                "a response rule's deadline (true), or only the others (false)"},
+    "sort": {"enum": list(filters.SORTS),
+             "description": "waiting: the waiting events first, oldest first"},
     "limit": {"type": "integer", "minimum": 1, "maximum": filters.MAX_LIMIT},
     "format": {"enum": list(filters.FORMATS),
                "description": "answer with a download of `section` instead"},
@@ -96,21 +100,32 @@ def _counted(key: str, count: str = "count") -> dict:
 
 
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+# What the events and waiting sections say of an event alike.
+_EVENT_FIELDS = {"message_id": {"type": "string", "pattern": "^in_"},
+                 "phone_id": {"type": "string"}, "event_type": {"enum": list(EVENT_TYPES)},
+                 "channel": {"type": "string"}, "source": NULLABLE_STRING,
+                 "contact_name": NULLABLE_STRING, "occurred_at": TIME}
 _EVENT = {
     "type": "object",
     "required": ["message_id", "event_type", "channel", "source", "contact_name", "text",
                  "duration_sec", "tags", "occurred_at", "response_min"],
-    "properties": {"message_id": {"type": "string", "pattern": "^in_"},
-                   "phone_id": {"type": "string"}, "event_type": {"enum": list(EVENT_TYPES)},
-                   "channel": {"type": "string"}, "source": NULLABLE_STRING,
-                   "contact_name": NULLABLE_STRING, "text": NULLABLE_STRING,
+    "properties": {**_EVENT_FIELDS, "text": NULLABLE_STRING,
                    "duration_sec": {"type": ["integer", "null"]}, "tags": _LIST,
-                   "occurred_at": TIME, "response_min": {"type": ["number", "null"]}}}
+                   "response_min": {"type": ["number", "null"]},
+                   "waiting": {"type": ["object", "null"], "description": "the rule it waits "
+                               "under, past its deadline, or null",
+                               "properties": {"rule_id": {"type": "string"},
+                                              "deadline_at": TIME}}}}
+_WAITING = {
+    "type": "object",
+    "required": [*_EVENT_FIELDS, "rule_id", "deadline_at", "waited_min"],
+    "properties": {**_EVENT_FIELDS, "rule_id": {"type": "string"}, "deadline_at": TIME,
+                   "waited_min": {"type": "number", "description": "minutes since it came"}}}
 REPORT = {
     "type": "object",
     "required": ["success", "summary", "sent_summary", "sent_by_channel", "sent_by_day",
                  "sent_by_person", "sent_by_tag", "sent_events", "email_report", "hourly",
-                 "top_contacts", "events", "count", "filters"],
+                 "top_contacts", "events", "waiting", "answered_in_time", "count", "filters"],
     "properties": {
         "success": {"const": True},
         "summary": {"type": "object", "properties": {
@@ -140,6 +155,19 @@ REPORT = {
             "domains": _counted("domain"), "by_day": _counted("day")}},
         "hourly": _counted("hour"), "top_contacts": _counted("source", "total"),
         "events": {"type": "array", "items": _EVENT}, "count": {"type": "integer"},
+        "waiting": {"type": "array", "items": _WAITING, "description": "the filtered events "
+                    "past a response rule's deadline with no reply yet, oldest first"},
+        "answered_in_time": {"type": "array", "description": "per local day and response "
+                             "rule: the events whose deadline passed, and the share replied "
+                             "to by then", "items": {
+                                 "type": "object",
+                                 "required": ["day", "rule_id", "due", "answered_in_time",
+                                              "share"],
+                                 "properties": {"day": {"type": "string", "format": "date"},
+                                                "rule_id": {"type": "string"},
+                                                "due": {"type": "integer"},
+                                                "answered_in_time": {"type": "integer"},
+                                                "share": {"type": "number"}}}},
         "filters": {"type": "object"},
     },
 }

@@ -5,7 +5,8 @@ contact, contact_name, text, duration_sec, tags, occurred_at, and optionally eve
 whole file is checked before anything is written; a bad record fails the import naming its
 line. Records go through RecordInbound like the phone's reports, so importing a file twice adds
 nothing: a record without an event_id gets one derived from its content. History is not
-announced: no webhook fires for an imported event."""
+announced: no inbound webhook fires for an imported event (a recent one still meets the
+response rules, relay/alerts/)."""
 import csv
 import hashlib
 import json

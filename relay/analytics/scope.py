@@ -15,6 +15,15 @@ from relay.analytics import contacts
 _BOOK = ("book AS MATERIALIZED (SELECT contact_key AS address, name, coalesce(tags, []) AS tags "
          "FROM (" + contacts.CURRENT.format(where="") + "))")
 
+# The client's events waiting for a reply (relay/alerts/): past a rule's deadline, alerted,
+# and not answered since (a late reply records answered_late in the same commit as its link).
+_WAITING = """
+    waiting AS NOT MATERIALIZED (
+        SELECT w.event_seq AS seq, w.rule_id, w.deadline_at FROM response_alerts w
+        WHERE w.client_id = $client AND w.fact = 'waiting' AND NOT EXISTS (
+            SELECT 1 FROM response_alerts a WHERE a.fact = 'answered_late'
+               AND a.client_id = w.client_id AND a.event_seq = w.event_seq))"""
+
 # An event's own tags, then its contact's that it does not already have.
 TAGS = ("list_concat(coalesce({own}, []), list_filter(coalesce(c.tags, []), "
         "lambda t: NOT list_contains(coalesce({own}, []), t)))")
@@ -127,6 +136,8 @@ def _inbound_sql(f: Filters, window: dt.timedelta, params: dict) -> str:
         params["max_duration"] = f.max_duration_sec
     params["window"] = window
     post = _tag_and_source_conditions(f, "contact", params)
+    if f.waiting is not None:
+        post.append(f"seq {'' if f.waiting else 'NOT '}IN (SELECT seq FROM waiting)")
     needs_book = bool(f.tags) or f.source_contains is not None
     filtered = f.has_response is not None
     return _INBOUND.format(
@@ -141,7 +152,8 @@ def _inbound_sql(f: Filters, window: dt.timedelta, params: dict) -> str:
         conditions=" AND ".join(conditions) or "true",
         post_conditions=" AND ".join(post) or "true",
         response=RESPONSE.format(link="l", event="b"),
-        responses="SELECT response_min FROM answered" if needs_book or filtered else
+        responses="SELECT response_min FROM answered"
+        if needs_book or filtered or f.waiting is not None else
         _LINKED.format(response=RESPONSE.format(link="i", event="i"),
                        conditions=" AND ".join(conditions) or "true"),
         response_conditions="true" if not filtered else
@@ -164,7 +176,7 @@ def _sent_sql(f: Filters, params: dict) -> str:
 
 
 def common_tables(client_id: str, f: Filters, window: dt.timedelta) -> tuple[str, dict]:
-    """The WITH clause that defines book, inbound and sent, and its bound values."""
+    """The WITH clause that defines book, waiting, inbound and sent, and its bound values."""
     params = {"client": client_id}
-    sql = ",".join((_BOOK, _inbound_sql(f, window, params), _sent_sql(f, params)))
+    sql = ",".join((_BOOK, _WAITING, _inbound_sql(f, window, params), _sent_sql(f, params)))
     return "WITH " + sql, params

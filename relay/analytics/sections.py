@@ -7,7 +7,7 @@ for exports (to see that it was passed). Ties are broken by name, so answers are
 from relay.analytics import scope
 from relay.core.inbound import CALL_TYPES
 from relay.core.statuses import CURRENT, CURRENT_OR_QUEUED, QUEUED
-from relay.core.timefmt import iso
+from relay.core.timefmt import iso, utcnow
 from relay.store.bodies import INBOUND_JOIN
 from relay.phones.inbound import event_payload
 
@@ -27,7 +27,10 @@ _SORTS = {
     "slowest": "response_min DESC NULLS LAST, occurred_at DESC, seq DESC",
     "fastest": "response_min ASC NULLS LAST, occurred_at DESC, seq DESC",
     "longest": "duration_sec DESC NULLS LAST, occurred_at DESC, seq DESC",
+    "waiting": "waiting_since ASC NULLS LAST, occurred_at DESC, seq DESC",
 }
+# An event's time if it is waiting (relay/alerts/), for sort=waiting: those first, oldest first.
+_WAITING_SINCE = "CASE WHEN w.seq IS NOT NULL THEN {event}.occurred_at END AS waiting_since"
 
 
 def _statuses(ids: str) -> str:
@@ -48,6 +51,23 @@ def _counted(table: str, key: str, where: str = "true", count: str = "count(*)")
 
 def _ranked(name: str, count: str = "count"):
     return lambda rows: [{name: row["k"], count: row["n"]} for row in rows or []]
+
+
+def _waiting(row: dict) -> dict | None:
+    """An event's mark when it waits for a reply: its rule and its deadline."""
+    if row["rule_id"] is None:
+        return None
+    return {"rule_id": row["rule_id"], "deadline_at": iso(row["deadline_at"])}
+
+
+def waiting_row(row: dict, now) -> dict:
+    """A row of the `waiting` section (and the portal's waiting list)."""
+    return {"message_id": row["event_id"], "phone_id": row["phone_id"],
+            "event_type": row["event_type"], "channel": row["channel"],
+            "source": row["contact"], "contact_name": row["contact_name"],
+            "occurred_at": iso(row["occurred_at"]), "rule_id": row["rule_id"],
+            "deadline_at": iso(row["deadline_at"]),
+            "waited_min": round((now - row["occurred_at"]).total_seconds() / 60, 1)}
 
 
 def _sorted(counts: dict | None) -> dict:
@@ -114,24 +134,65 @@ class Sections:
     def events(self):
         sort = _SORTS[self.f.sort]
         source = "answered" if "response_min" in sort else "inbound"
+        if self.f.sort == "waiting":
+            source = (f"(SELECT s.*, {_WAITING_SINCE.format(event='s')} FROM inbound s "
+                      "LEFT JOIN waiting w USING (seq))")
         name = self._column("events", f"""(
             SELECT list({{'event_id': event_id, 'phone_id': phone_id, 'event_type': event_type,
                           'channel': channel, 'contact': contact, 'contact_name': contact_name,
                           'text': text, 'duration_sec': duration_sec, 'tags': tags,
-                          'occurred_at': occurred_at, 'response_min': response_min}}
+                          'occurred_at': occurred_at, 'response_min': response_min,
+                          'rule_id': rule_id, 'deadline_at': deadline_at}}
                         ORDER BY {sort})
             FROM (SELECT i.seq, i.event_id, i.phone_id, i.event_type, i.channel, i.contact,
                          {scope.NAME} AS contact_name, ib.text, i.duration_sec,
                          {scope.TAGS.format(own="i.tags")} AS tags, i.occurred_at,
-                         chosen.response_min
+                         chosen.response_min, w.rule_id, w.deadline_at,
+                         {_WAITING_SINCE.format(event="i")}
                   FROM (SELECT e.seq, {scope.RESPONSE.format(link="l", event="e")} AS response_min
                         FROM (SELECT seq, occurred_at FROM {source} ORDER BY {sort}
                               LIMIT $limit) AS e
                         LEFT JOIN reply_links l
                             ON l.event_seq = e.seq AND l.client_id = $client) AS chosen
                   JOIN inbound_events i USING (seq) {INBOUND_JOIN}
+                  LEFT JOIN waiting w USING (seq)
                   LEFT JOIN book c ON c.address = {scope.contact_key("i", "contact")}))""")
-        return lambda v: [{**event_payload(row), "response_min": row["response_min"]}
+        return lambda v: [{**event_payload(row), "response_min": row["response_min"],
+                           "waiting": _waiting(row)} for row in v[name] or []]
+
+    def waiting(self):
+        """The filtered events waiting for a reply, oldest first, with their rule."""
+        name = self._column("waiting", f"""(
+            SELECT list({{'event_id': event_id, 'phone_id': phone_id, 'event_type': event_type,
+                          'channel': channel, 'contact': contact, 'contact_name': contact_name,
+                          'occurred_at': occurred_at, 'rule_id': rule_id,
+                          'deadline_at': deadline_at}} ORDER BY occurred_at, seq)
+            FROM (SELECT i.seq, i.event_id, i.phone_id, i.event_type, i.channel, i.contact,
+                         {scope.NAME} AS contact_name, i.occurred_at, w.rule_id, w.deadline_at
+                  FROM waiting w JOIN inbound_events i USING (seq)
+                  LEFT JOIN book c ON c.address = {scope.contact_key("i", "contact")}
+                  WHERE w.seq IN (SELECT seq FROM inbound)
+                  ORDER BY i.occurred_at, i.seq LIMIT $limit))""")
+        return lambda v: [waiting_row(row, utcnow()) for row in v[name] or []]
+
+    def answered_in_time(self):
+        """Per local day and response rule, the filtered events whose deadline has passed
+        (`due`) and those replied to by then: the share answered in time."""
+        self.params["now"] = utcnow()
+        name = self._column("answered_in_time", """(
+            SELECT list({'day': day, 'rule_id': rule_id, 'due': due, 'in_time': in_time}
+                        ORDER BY day, rule_id)
+            FROM (SELECT CAST(timezone($tz, to_timestamp(epoch(d.occurred_at))) AS DATE) AS day,
+                         d.rule_id, count(*) AS due,
+                         count(*) FILTER (l.replied_at <= d.deadline_at) AS in_time
+                  FROM response_alerts d LEFT JOIN reply_links l
+                      ON l.event_seq = d.event_seq AND l.client_id = d.client_id
+                  WHERE d.client_id = $client AND d.fact = 'due' AND d.deadline_at <= $now
+                    AND d.event_seq IN (SELECT seq FROM inbound)
+                  GROUP BY ALL ORDER BY day, rule_id LIMIT $limit))""")
+        return lambda v: [{"day": row["day"].isoformat(), "rule_id": row["rule_id"],
+                           "due": row["due"], "answered_in_time": row["in_time"],
+                           "share": round(row["in_time"] / row["due"], 3)}
                           for row in v[name] or []]
 
     # -- the sent side ------------------------------------------------------------------
@@ -235,7 +296,7 @@ class Sections:
         """Every section; lists hold at most the query's `limit` rows (days: day_limit)."""
         names = ("summary", "sent_summary", "sent_by_channel", "sent_by_day", "sent_by_person",
                  "sent_by_tag", "sent_events", "email_report", "hourly", "top_contacts",
-                 "events")
+                 "events", "waiting", "answered_in_time")
         answer = self.run({name: getattr(self, name)() for name in names}, self.f.limit)
         for days in (answer["sent_by_day"], answer["email_report"]["by_day"]):
             del days[day_limit:]

@@ -11,7 +11,8 @@ from relay.cli import admin_client
 QUERY_FLAGS = {"range": "range", "from_": "from", "to": "to", "tz": "tz", "phone": "phone_id",
                "channels": "channels", "event_types": "event_types", "tags": "tags",
                "tag_mode": "tag_mode", "source_contains": "source_contains",
-               "has_response": "has_response", "sort": "sort", "section": "section"}
+               "has_response": "has_response", "waiting": "waiting", "sort": "sort",
+               "section": "section"}
 
 
 def add_command(commands) -> list:
@@ -32,6 +33,8 @@ def add_command(commands) -> list:
     report.add_argument("--tag-mode", choices=("any", "all"))
     report.add_argument("--source-contains")
     report.add_argument("--has-response", choices=("true", "false"))
+    report.add_argument("--waiting", choices=("true", "false"),
+                        help="only the events waiting past a response rule's deadline, or not")
     report.add_argument("--sort", choices=filters.SORTS)
     report.add_argument("--section", choices=filters.LIST_SECTIONS, default="events")
     report.set_defaults(run=run_report)

@@ -4,6 +4,7 @@ The page names the client it acts for in the X-Relay-Client header."""
 from relay.core.errors import ApiError
 from relay.phones.pairing_qr import pairing_svg
 from relay.admin import handlers as admin
+from relay.alerts import handlers as rules
 from relay.webhooks import handlers as callbacks
 from relay.messages import handlers as messages
 from relay.phones import handlers as phones
@@ -36,6 +37,6 @@ class ActionHandler(admin.ActionHandler):
 
 
 ROUTES = [(PREFIX + route.removeprefix("/api/v1"), _for_portal(handler))
-          for module in (messages, phones, callbacks, webchat)
+          for module in (messages, phones, callbacks, webchat, rules)
           for route, handler in module.ROUTES]
 ROUTES.append((PREFIX + r"/actions/([a-z_.]+)", ActionHandler))

@@ -1,5 +1,6 @@
 """GET /portal/live: a websocket that pushes committed facts to portal pages (message accepted,
-message status, delivery report, inbound event) as they happen, so no page polls. Signed-in sessions only; the
+message status, delivery report, inbound event, an event waiting past a response rule's
+deadline and its late answer) as they happen, so no page polls. Signed-in sessions only; the
 Origin must be this relay (Tornado's check_origin). The socket lives as long as its session: the
 relay closes it (code 4401) when the session is signed out, replaced by a new password or
 expires, before it sends anything more."""
@@ -12,10 +13,11 @@ import tornado.websocket
 from relay.core.timefmt import iso
 from relay.web.base import finish_with_error
 from relay.portal.access import SESSION_COOKIE
-from relay.store.events import (Event, InboundRecorded, MessageAccepted, MessageDelivery,
-                                MessageStatus)
+from relay.store.events import (Event, InboundAnsweredLate, InboundRecorded, InboundWaiting,
+                                MessageAccepted, MessageDelivery, MessageStatus)
 
-EVENTS = (MessageAccepted, MessageStatus, MessageDelivery, InboundRecorded)
+EVENTS = (MessageAccepted, MessageStatus, MessageDelivery, InboundRecorded, InboundWaiting,
+          InboundAnsweredLate)
 SESSION_ENDED = 4401     # the close code when the socket's session ends (an application code)
 
 

@@ -104,6 +104,42 @@ class InboundRecorded(Event):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class DeadlineSet(Event):
+    """An inbound event must have a client's reply by `deadline` (epoch seconds): it wakes the
+    alert service (relay/alerts/service.py)."""
+    topic: typing.ClassVar[str] = "alert.deadline"
+    client_id: str
+    event_seq: int
+    deadline: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboundWaiting(Event):
+    """An inbound event passed its deadline under a client's rule with no reply: the alert."""
+    topic: typing.ClassVar[str] = "inbound.unanswered"
+    client_id: str
+    rule_id: str
+    message_id: str
+    phone_id: str
+    channel: str
+    event_type: str
+    source: str | None
+    contact_name: str | None
+    occurred_at: dt.datetime
+    deadline_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboundAnsweredLate(Event):
+    """A reply came to an event that had been reported waiting."""
+    topic: typing.ClassVar[str] = "inbound.answered_late"
+    client_id: str
+    rule_id: str
+    message_id: str
+    replied_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class DeviceRevoked(Event):
     """A phone's session (session_id None: every session) may no longer connect."""
     topic: typing.ClassVar[str] = "device.revoked"

@@ -11,7 +11,8 @@ from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
-from relay.store.events import InboundRecorded, MessageAccepted, MessageStatus, WebhookAttempted
+from relay.store.events import (InboundRecorded, InboundWaiting, MessageAccepted, MessageStatus,
+                                WebhookAttempted)
 
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 GROUP_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 5000)
@@ -83,11 +84,17 @@ class Metrics:
         phones = prom.Gauge("relay_phones_connected", "phones with a live websocket",
                             registry=registry)
         phones.set_function(lambda: len(relay.online_phones))
+        deadlines = prom.Gauge("relay_alert_deadlines_open", "inbound events with a response "
+                               "rule's deadline still to come", registry=registry)
+        deadlines.set_function(relay.state.alerts.open_count)
+        self.alerts = prom.Counter("relay_alerts", "inbound events that passed a response "
+                                   "rule's deadline unanswered", registry=registry)
         bus = relay.bus
         bus.subscribe(MessageAccepted, lambda m: self._tallies.count_accepted(m.channel))
         bus.subscribe(MessageStatus, lambda m: self.statuses.labels(m.status).inc())
         bus.subscribe(InboundRecorded, lambda e: self.inbound.labels(e.channel, e.event_type).inc())
         bus.subscribe(WebhookAttempted, lambda a: self.webhooks.labels(a.outcome).inc())
+        bus.subscribe(InboundWaiting, lambda _: self.alerts.inc())
 
     def observe_commit(self, group_size: int, seconds: float, published) -> None:
         """The writer's on_commit hook (writer thread; prometheus_client is thread-safe)."""

@@ -157,8 +157,9 @@ DELIVERY = {
                  "created_at", "next_attempt_at", "events", "payload"],
     "properties": {
         "delivery_id": {"type": "string", "description": "the webhook-id header"},
-        "callback_id": {"type": "string"}, "type": {"enum": ["inbound", "message.status",
-                                                            *PHONE_EVENT_TYPES]},
+        "callback_id": {"type": "string"}, "type": {"enum": [
+            "inbound", "message.status", *PHONE_EVENT_TYPES, "inbound.unanswered",
+            "inbound.answered_late"]},
         "message_id": {"type": "string"}, "status": {"enum": list(delivery_log.STATUSES)},
         "attempts": {"type": "integer"}, "created_at": TIME, "next_attempt_at": TIME,
         "payload": {"type": "object"},

@@ -116,6 +116,18 @@ def stage_phone_deliveries(batch: Batch, kind: str, phone_id: str, payload: dict
             _enqueue(batch, callback, kind, phone_id, payload)
 
 
+def stage_client_deliveries(batch: Batch, client_id: str, kind: str, subject_id: str,
+                            body: dict, event: dict, callback_url: str | None = None) -> None:
+    """A delivery of a fact about an inbound event (relay/alerts/) to one client: to its
+    active callback at callback_url when one is named, else to each of its active callbacks
+    whose filters pass the event (an inbound_events row with its text): those that got it."""
+    for callback in batch.state.webhooks.client_callbacks(client_id):
+        chosen = (callback.spec.callback_url == callback_url if callback_url is not None
+                  else callback.spec.matches(event))
+        if callback.spec.active and chosen:
+            _enqueue(batch, callback, kind, subject_id, body)
+
+
 def status_callback_id(state, client_id: str, url: str) -> str:
     """The client's active callback registered at a message's status_callback_url."""
     callback_id = state.webhooks.by_url.get((client_id, url))

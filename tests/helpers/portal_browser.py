@@ -45,7 +45,7 @@ async def open_page(page, name: str) -> None:
 
 
 def page_id(name: str) -> str:
-    return {"API keys": "keys"}.get(name, name.lower())
+    return {"API keys": "keys", "Response rules": "rules"}.get(name, name.lower())
 
 
 async def screenshot(page, name: str) -> None:

@@ -8,8 +8,9 @@ import * as messages from "./pages/messages.js";
 import * as webchat from "./pages/webchat.js";
 import * as analytics from "./pages/analytics.js";
 import * as callbacks from "./pages/callbacks.js";
+import * as rules from "./pages/rules.js";
 
-const PAGES = { overview, phones, keys, messages, webchat, analytics, callbacks };
+const PAGES = { overview, phones, keys, messages, webchat, analytics, callbacks, rules };
 const $ = (id) => document.getElementById(id);
 
 function showSignIn(setupRequired) {

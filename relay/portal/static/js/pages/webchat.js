@@ -1,6 +1,7 @@
 // Webchat: conversations grouped by contact across channels, inbound and sent in time order,
-// calls inline; reply from the page; new inbound events and sends appear live.
-import { api, live } from "../api.js";
+// calls inline; reply from the page; new inbound events and sends appear live. A conversation
+// with an event waiting for a reply past a response rule's deadline is marked "Waiting".
+import { api, live, session } from "../api.js";
 import { h, statusBadge, when } from "../ui.js";
 import { latest, sendForm } from "./messages.js";
 
@@ -47,6 +48,7 @@ export async function render(root) {
     channel: m.channel, text: m.text, status: m.status, phone_id: m.phone_id });
   report.events.forEach(inbound);
   sent.messages.forEach(outbound);
+  const waiting = new Set(report.waiting.map((w) => keyOf(w.source)));   // contact keys
 
   const listPane = h("ul", { class: "conversations", "aria-label": "Conversations" });
   const threadPane = h("div", { id: "thread" });
@@ -61,7 +63,9 @@ export async function render(root) {
     listPane.replaceChildren(...ordered.map((c) => h("li", {}, h("button", {
       type: "button", "aria-pressed": String(c.key === chosen), dataset: { contact: c.contact },
       onclick: () => { chosen = c.key; drawList(); drawThread(); } },
-    h("strong", {}, c.name || c.contact), h("br"),
+    h("strong", {}, c.name || c.contact),
+    waiting.has(c.key) ? [" ", h("span", { class: "waiting", title: "past a response rule's deadline, no reply yet" }, "Waiting")] : "",
+    h("br"),
     h("small", {}, `${[...new Set(c.items.map((i) => i.channel))].join(", ")} · ${when(c.last.at)}`)))));
     if (!ordered.length) listPane.append(h("li", {}, "No conversations in the last 30 days"));
   }
@@ -80,8 +84,11 @@ export async function render(root) {
   }
 
   const redraw = () => { drawList(); drawThread(); };
+  const mine = (data) => data.client_id === session.client;
+  live.on(root, "inbound.unanswered", (w) => { if (mine(w)) { waiting.add(keyOf(w.source)); drawList(); } });
   live.on(root, "inbound", (e) => { inbound(e); chosen ||= keyOf(e.source); redraw(); });
-  live.on(root, "message.accepted", (m) => { outbound({ ...m, status: "queued" }); redraw(); });
+  live.on(root, "message.accepted", (m) => {   // a reply ends the wait (answered late)
+    outbound({ ...m, status: "queued" }); if (m.to) waiting.delete(keyOf(m.to)); redraw(); });
   live.on(root, "message.status", (change) => {
     const status = latest(change.message_id, change.status);
     const cell = threadPane.querySelector(`[data-status="${CSS.escape(change.message_id)}"]`);
