@@ -46,22 +46,31 @@ class Acceptance:
         repeats = [result.message_id for _, result in accepted if result.duplicate]
         statuses = await self.relay.store.read(queries.message_statuses, repeats) if repeats \
             else {}
-        return await asyncio.gather(*(self._answer(op, result, statuses)
-                                      for op, result in accepted))
+        answered = [self._answer(op, result, statuses) for op, result in accepted]
+        # With sync_delivery_ms, an email or tg_bot delivery that ends in time is answered
+        # with its outcome (status sent or failed) instead of queued: those answers wait
+        # together. Only they are tasks: one per send would cost the hot path a loop turn.
+        senders = self.relay.senders
+        waiting = [(answer, result.message_id, op.request.channel)
+                   for (status, answer), (op, result) in zip(answered, accepted)
+                   if status == 202 and senders.waits(op.request.channel)]
+        if waiting:
+            outcomes = await asyncio.gather(*(senders.settled(message_id, channel)
+                                              for _, message_id, channel in waiting))
+            for (answer, _, _), outcome in zip(waiting, outcomes):
+                answer.update(outcome)
+        return answered
 
-    async def _answer(self, op: AcceptMessage, accepted: Accepted,
-                      statuses: dict) -> tuple[int, dict]:
+    def _answer(self, op: AcceptMessage, accepted: Accepted,
+                statuses: dict) -> tuple[int, dict]:
         request = op.request
         answer = {"message_id": accepted.message_id, "idempotency_key": request.idempotency_key,
                   "encoding": op.parts and op.parts.encoding,
                   "segments": op.parts and op.parts.segments}
         if accepted.duplicate:
             return 200, {**answer, "duplicate": True, "status": statuses[accepted.message_id]}
-        # With sync_delivery_ms, an email or tg_bot delivery that ends in time is answered
-        # with its outcome (status sent or failed) instead of queued.
-        settled = await self.relay.senders.settled(accepted.message_id, request.channel)
         return 202, {**answer, "status": QUEUED, **self.relay.devices.offline_notice(
-            request.phone_id, request.channel), **self._timing(request, accepted), **settled}
+            request.phone_id, request.channel), **self._timing(request, accepted)}
 
     def _timing(self, request, accepted: Accepted) -> dict:
         """When an accepted message may go and expires, and its priority."""

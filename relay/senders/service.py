@@ -185,10 +185,14 @@ class SendService:
             return transient(f"internal error: {type(error).__name__}")
 
     # -- the sent-immediately answer -----------------------------------------------------
+    def waits(self, channel: str) -> bool:
+        """Whether a new message's answer waits for its delivery (sync_delivery_ms)."""
+        return bool(self.sync_wait_s) and channel in self.senders
+
     async def settled(self, message_id: str, channel: str) -> dict:
         """With sync_delivery_ms set, waits up to that long for a new server-side message's
         delivery to end: its status, last_error and delivered_at, else {} (still queued)."""
-        if not self.sync_wait_s or channel not in self.senders:
+        if not self.waits(channel):
             return {}
         waiter = self.loop.create_future()
         self._waiters.setdefault(message_id, []).append(waiter)
