@@ -3,13 +3,14 @@ import { RelayError, errorOfAnswer } from "./errors.js";
 import { RETRY_STATUSES, policyOf, retryAfterSeconds, retryDelay, type RetryPolicy } from "./retry.js";
 import type {
   Accepted, BatchResult, Callback, CallbackOptions, Contact, Delivery, DeliveryFilters,
-  ExportFormat, InboundQuery, Message, MessageFilters, Phone, QueryFields, Registration,
-  SendMessage, Time,
+  ExportFormat, InboundQuery, Message, MessageFilters, Phone, QueryFields, Registration, Rule,
+  RuleFields, SendMessage, Time,
 } from "./types.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:5110";
 const MESSAGES = "/api/v1/messages";
 const PHONES = "/api/v1/phones";
+const RULES = "/api/v1/webchat/inbound/rules";
 const CALLBACKS = "/api/v1/webchat/callbacks/inbound";
 const QUERY = "/api/v1/webchat/inbound/query";
 const CONTACTS = "/api/v1/contacts";
@@ -28,7 +29,7 @@ export interface RelayOptions {
 }
 
 interface Call {
-  method: "GET" | "POST" | "PATCH" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   path: string;
   params?: Record<string, unknown>;
   body?: unknown;
@@ -130,6 +131,34 @@ export class Relay {
   async reschedule(messageId: string, sendAt: Time): Promise<Message> {
     return (await this.run({ method: "PATCH", path: `${MESSAGES}/${segment(messageId)}`,
                              body: fields({ send_at: sendAt }) }) as Answer).message as Message;
+  }
+
+  // -- response rules (docs/alerts.md) ---------------------------------------------------------
+
+  /** A response rule: which inbound events need a reply within how many minutes. */
+  async createRule(rule: RuleFields): Promise<Rule> {
+    return (await this.run({ method: "POST", path: RULES, body: rule }) as Answer).rule as Rule;
+  }
+
+  async listRules(): Promise<Rule[]> {
+    return (await this.run({ method: "GET", path: RULES }) as Answer).rules as Rule[];
+  }
+
+  async getRule(ruleId: string): Promise<Rule> {
+    return (await this.run({ method: "GET", path: `${RULES}/${segment(ruleId)}` }) as Answer)
+      .rule as Rule;
+  }
+
+  /** The rule's whole new definition (fields left out take their defaults). */
+  async replaceRule(ruleId: string, rule: RuleFields): Promise<Rule> {
+    return (await this.run({ method: "PUT", path: `${RULES}/${segment(ruleId)}`, body: rule }) as
+      Answer).rule as Rule;
+  }
+
+  /** Deletes a rule (its open deadlines alert no one); gives its id. */
+  async deleteRule(ruleId: string): Promise<string> {
+    return (await this.run({ method: "DELETE", path: `${RULES}/${segment(ruleId)}` }) as Answer)
+      .deleted as string;
   }
 
   // -- phones -----------------------------------------------------------------------------------

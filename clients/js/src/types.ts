@@ -194,7 +194,8 @@ export interface QueryFields {
   min_duration_sec?: number;
   max_duration_sec?: number;
   has_response?: boolean;
-  sort?: "newest" | "oldest" | "slowest" | "fastest" | "longest";
+  waiting?: boolean;
+  sort?: "newest" | "oldest" | "slowest" | "fastest" | "longest" | "waiting";
   limit?: number;
 }
 
@@ -255,6 +256,48 @@ export interface InboundEvent {
   tags: string[];
   occurred_at: string;
   response_min: number | null;
+  /** Its wait for a reply past a response rule's deadline (docs/alerts.md), else null. */
+  waiting: { rule_id: string; deadline_at: string } | null;
+}
+
+/** An event still waiting for a reply past its rule's deadline, oldest first. */
+export interface WaitingEvent extends Omit<InboundEvent, "text" | "duration_sec" | "tags" |
+  "response_min" | "waiting"> {
+  rule_id: string;
+  deadline_at: string;
+  waited_min: number;
+}
+
+/** A response rule's definition (docs/alerts.md): the query's filters and a deadline. */
+export interface RuleFields {
+  within_minutes: number;
+  name?: string | null;
+  phone_id?: string | null;
+  channels?: Channel[] | null;
+  event_types?: ("message" | "call" | "answered" | "missed")[] | null;
+  tags?: string[] | null;
+  tag_mode?: "any" | "all" | null;
+  source_contains?: string | null;
+  office_hours?: { tz?: string; days?: string[]; start?: string; end?: string } | null;
+  notify?: { phone_id: string; channel: Channel; to?: string; subject?: string; title?: string } | null;
+  callback_url?: string | null;
+  active?: boolean;
+}
+
+/** A rule as the relay keeps it. */
+export interface Rule extends RuleFields {
+  id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Per local day and rule: the events whose deadline passed, and the share replied to. */
+export interface AnsweredInTime {
+  day: string;
+  rule_id: string;
+  due: number;
+  answered_in_time: number;
+  share: number;
 }
 
 /** The answer of the webchat inbound query: every section over the filtered set. */
@@ -271,6 +314,8 @@ export interface InboundQuery {
   hourly: HourCount[];
   top_contacts: TopContact[];
   events: InboundEvent[];
+  waiting: WaitingEvent[];
+  answered_in_time: AnsweredInTime[];
   count: number;
   filters: Record<string, unknown>;
 }

@@ -216,15 +216,15 @@ describe("reads", () => {
     await client.send(sms({ text: "we are open", tags: ["replies"] }));
     const answer = await client.query({ range: "all", sort: "oldest", limit: 10 });
     assert.deepEqual(Object.keys(answer).sort(), [
-      "count", "email_report", "events", "filters", "hourly", "sent_by_channel", "sent_by_day",
-      "sent_by_person", "sent_by_tag", "sent_events", "sent_summary", "success", "summary",
-      "top_contacts"]);
+      "answered_in_time", "count", "email_report", "events", "filters", "hourly",
+      "sent_by_channel", "sent_by_day", "sent_by_person", "sent_by_tag", "sent_events",
+      "sent_summary", "success", "summary", "top_contacts", "waiting"]);
     assert.deepEqual(Object.keys(answer.summary).sort(), [
       "answered_calls", "avg_call_duration_sec", "calls_total", "channels", "inbound_total",
       "median_response_min", "messages_total", "missed_calls"]);
     assert.deepEqual(Object.keys(answer.events[0]).sort(), [
       "channel", "contact_name", "duration_sec", "event_type", "message_id", "occurred_at",
-      "phone_id", "response_min", "source", "tags", "text"]);
+      "phone_id", "response_min", "source", "tags", "text", "waiting"]);
     assert.deepEqual([answer.summary.inbound_total, answer.summary.missed_calls], [2, 1]);
     assert.deepEqual([answer.events[0].source, answer.events[0].contact_name], ["+12025550143", "Ann"]);
     assert.equal(answer.hourly.length, 24);
@@ -260,6 +260,22 @@ describe("reads", () => {
     await client.deleteContact("+12025550103");
     const gone = await refusal(client.getContact("+12025550103"));
     assert.deepEqual([gone.status, gone.code], [404, "unknown_contact"]);
+  });
+});
+
+describe("response rules", () => {
+  test("are created, listed, replaced and deleted", async () => {
+    const rule = await client.createRule({ name: "front desk", within_minutes: 15,
+                                           channels: ["sms"], event_types: ["missed"] });
+    assert.ok(rule.id.startsWith("rl_"));
+    assert.deepEqual((await client.listRules()).map((r) => r.id), [rule.id]);
+    assert.equal((await client.getRule(rule.id)).name, "front desk");
+    const replaced = await client.replaceRule(rule.id, { within_minutes: 5 });
+    assert.deepEqual([replaced.within_minutes, replaced.name], [5, null]);
+    assert.equal(await client.deleteRule(rule.id), rule.id);
+    assert.deepEqual(await client.listRules(), []);
+    const refused = await refusal(client.createRule({ within_minutes: 0 }));
+    assert.deepEqual([refused.status, refused.field], [400, "within_minutes"]);
   });
 });
 

@@ -16,6 +16,7 @@ MESSAGES = "/api/v1/messages"
 PHONES = "/api/v1/phones"
 CALLBACKS = "/api/v1/webchat/callbacks/inbound"
 QUERY = "/api/v1/webchat/inbound/query"
+RULES = "/api/v1/webchat/inbound/rules"
 CONTACTS = "/api/v1/contacts"
 VERSION = "0.1.0"
 
@@ -107,6 +108,29 @@ class Methods:
         return self._run(Call("PATCH", f"{MESSAGES}/{segment(message_id)}",
                               body=fields(send_at=send_at), result=_key("message")))
 
+    # -- response rules (docs/alerts.md) ------------------------------------------------------
+
+    def create_rule(self, rule: Mapping):
+        """A response rule: which inbound events need a reply within how many minutes
+        (within_minutes, the query's filters, office_hours, notify, callback_url) -> Rule."""
+        return self._run(Call("POST", RULES, body=dict(rule), result=_key("rule")))
+
+    def list_rules(self):
+        """The client's response rules -> list of Rule."""
+        return self._run(Call("GET", RULES, result=_key("rules")))
+
+    def get_rule(self, rule_id: str):
+        return self._run(Call("GET", f"{RULES}/{segment(rule_id)}", result=_key("rule")))
+
+    def replace_rule(self, rule_id: str, rule: Mapping):
+        """The rule's whole new definition (fields left out take their defaults) -> Rule."""
+        return self._run(Call("PUT", f"{RULES}/{segment(rule_id)}", body=dict(rule),
+                              result=_key("rule")))
+
+    def delete_rule(self, rule_id: str):
+        """Deletes a rule; its open deadlines alert no one -> its id."""
+        return self._run(Call("DELETE", f"{RULES}/{segment(rule_id)}", result=_key("deleted")))
+
     # -- phones --------------------------------------------------------------------------------
 
     def list_phones(self):
@@ -125,14 +149,15 @@ class Methods:
               tags: Optional[Sequence[str]] = None, tag_mode: Optional[str] = None,
               source_contains: Optional[str] = None, min_duration_sec: Optional[int] = None,
               max_duration_sec: Optional[int] = None, has_response: Optional[bool] = None,
-              sort: Optional[str] = None, limit: Optional[int] = None):
+              waiting: Optional[bool] = None, sort: Optional[str] = None,
+              limit: Optional[int] = None):
         """What came in and went out (POST /api/v1/webchat/inbound/query) -> InboundQuery,
         every section typed. `from_` is the API's `from`."""
         body = fields(phone_id=phone_id, range=range, to=to, tz=tz, channels=channels,
                       event_types=event_types, tags=tags, tag_mode=tag_mode,
                       source_contains=source_contains, min_duration_sec=min_duration_sec,
-                      max_duration_sec=max_duration_sec, has_response=has_response, sort=sort,
-                      limit=limit, **{"from": from_})
+                      max_duration_sec=max_duration_sec, has_response=has_response,
+                      waiting=waiting, sort=sort, limit=limit, **{"from": from_})
         return self._run(Call("POST", QUERY, body=body))
 
     def export(self, format: str, section: str = "events", **filters):

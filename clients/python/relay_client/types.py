@@ -211,6 +211,12 @@ class TopContact(TypedDict):
     total: int
 
 
+class EventWaiting(TypedDict):
+    """An event's wait for a reply past a response rule's deadline (docs/alerts.md)."""
+    rule_id: str
+    deadline_at: str
+
+
 class InboundEvent(TypedDict):
     message_id: str
     phone_id: str
@@ -223,6 +229,30 @@ class InboundEvent(TypedDict):
     tags: List[str]
     occurred_at: str
     response_min: Optional[float]
+    waiting: Optional[EventWaiting]
+
+
+class WaitingEvent(TypedDict):
+    """An event still waiting for a reply past its rule's deadline, oldest first."""
+    message_id: str
+    phone_id: str
+    event_type: str
+    channel: str
+    source: str
+    contact_name: Optional[str]
+    occurred_at: str
+    rule_id: str
+    deadline_at: str
+    waited_min: float
+
+
+class AnsweredInTime(TypedDict):
+    """Per local day and rule: the events whose deadline passed, and the share replied to."""
+    day: str
+    rule_id: str
+    due: int
+    answered_in_time: int
+    share: float
 
 
 class InboundQuery(TypedDict):
@@ -239,6 +269,8 @@ class InboundQuery(TypedDict):
     hourly: List[HourCount]
     top_contacts: List[TopContact]
     events: List[InboundEvent]
+    waiting: List[WaitingEvent]
+    answered_in_time: List[AnsweredInTime]
     count: int
     filters: Dict[str, object]
 

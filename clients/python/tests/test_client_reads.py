@@ -88,3 +88,18 @@ async def test_the_async_client_does_the_same(relay, aclient):
         with pytest.raises(RelayError) as refused:
             await stranger.list_callbacks()
     assert refused.value.status == 401
+
+
+def test_response_rules_are_created_listed_replaced_and_deleted(client):
+    rule = client.create_rule({"name": "front desk", "within_minutes": 15,
+                               "channels": ["sms"], "event_types": ["missed"]})
+    assert rule["id"].startswith("rl_") and rule["within_minutes"] == 15
+    assert [r["id"] for r in client.list_rules()] == [rule["id"]]
+    assert client.get_rule(rule["id"])["name"] == "front desk"
+    replaced = client.replace_rule(rule["id"], {"within_minutes": 5})
+    assert (replaced["within_minutes"], replaced["name"]) == (5, None)
+    assert client.delete_rule(rule["id"]) == rule["id"]
+    assert client.list_rules() == []
+    with pytest.raises(RelayError) as refused:
+        client.create_rule({"within_minutes": 0})
+    assert (refused.value.status, refused.value.field) == (400, "within_minutes")
