@@ -217,30 +217,27 @@ class EventWaiting(TypedDict):
     deadline_at: str
 
 
-class InboundEvent(TypedDict):
+class _Event(TypedDict):
+    """What every row about one inbound event has."""
     message_id: str
     phone_id: str
     event_type: str
     channel: str
     source: str
     contact_name: Optional[str]
+    occurred_at: str
+
+
+class InboundEvent(_Event):
     text: Optional[str]
     duration_sec: Optional[int]
     tags: List[str]
-    occurred_at: str
     response_min: Optional[float]
     waiting: Optional[EventWaiting]
 
 
-class WaitingEvent(TypedDict):
+class WaitingEvent(_Event):
     """An event still waiting for a reply past its rule's deadline, oldest first."""
-    message_id: str
-    phone_id: str
-    event_type: str
-    channel: str
-    source: str
-    contact_name: Optional[str]
-    occurred_at: str
     rule_id: str
     deadline_at: str
     waited_min: float
