@@ -75,6 +75,7 @@ async def test_a_cancelled_message_never_reaches_the_phone(hooks, receiver):
         assert status == 200, body
         assert body["message"]["status"] == "failed"
         assert body["message"]["last_error"] == "cancelled"
+        assert body["message"]["held_until"] is None       # the message as GET shows it
         again_status, again = await client.post(path)
         assert (again_status, again) == (status, body)
         await asyncio.sleep(2.5)

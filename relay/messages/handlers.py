@@ -126,12 +126,12 @@ class _OneMessage(BaseHandler):
     """What the handlers of one message share."""
 
     async def message(self, message_id: str) -> dict:
-        """The client's message as the API shows it, else a 404."""
+        """The client's message as the API shows it (with its pacing hold), else a 404."""
         message = await self.store.read(queries.get_message, self.store.body_keys,
                                         self.client_id, message_id, self.relay.devices.ttl)
         if message is None:
             raise ApiError(404, "unknown_message", f"no message '{message_id}'", "message_id")
-        return message
+        return {**message, **self.relay.devices.held(message)}
 
     async def change(self, message: dict, op) -> bool:
         """Writes a change to a message still waiting, keeping it from its phone meanwhile:
@@ -154,9 +154,7 @@ class _OneMessage(BaseHandler):
 
 class MessageHandler(_OneMessage):
     async def get(self, message_id):
-        message = await self.message(message_id)
-        self.reply(200, {"success": True, "message": {**message,
-                                                      **self.relay.devices.held(message)}})
+        self.reply(200, {"success": True, "message": await self.message(message_id)})
 
     async def patch(self, message_id):
         """Moves a waiting message to a new send_at (one in the past: at once)."""

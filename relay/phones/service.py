@@ -42,6 +42,11 @@ class Presence:
     channels: tuple[str, ...] | None = None     # what it said it can deliver; None: never said
 
 
+def _until(hold: Hold | None) -> str | None:
+    """When a pacing hold ends, as the API shows times."""
+    return None if hold is None else iso(pacing_log.log_time(hold.until))
+
+
 class DeviceService:
     def __init__(self, relay):
         self.relay = relay
@@ -274,8 +279,7 @@ class DeviceService:
         if (message["status"] == "queued" and message["channel"] in self.channels
                 and message["message_id"] not in self.relay.state.scheduled):
             hold = self.pacing.hold(message["phone_id"], message["message_id"])
-        return {"held_until": None if hold is None else iso(pacing_log.log_time(hold.until)),
-                "held_reason": None if hold is None else hold.reason}
+        return {"held_until": _until(hold), "held_reason": None if hold is None else hold.reason}
 
     def _pacing_shown(self, phone_id: str, waiting: int) -> dict:
         rules, own = self.rules_of(phone_id), self.relay.state.pacing.get(phone_id, {})
@@ -289,7 +293,7 @@ class DeviceService:
                            for sim, (hour, day) in sorted(used.items(),
                                                           key=lambda item: item[0] or 0)],
                 "held": waiting if hold else 0,
-                "held_until": None if hold is None else iso(pacing_log.log_time(hold.until)),
+                "held_until": _until(hold),
                 "reason": None if hold is None else hold.reason,
                 "held_sim": None if hold is None else hold.sim}
 

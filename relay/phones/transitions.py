@@ -5,6 +5,7 @@ crossed the line (relay/phones/service.py); an operation records a transition on
 changes the phone's latest one."""
 import dataclasses
 import datetime as dt
+import functools
 
 from relay.core.timefmt import iso, utcnow
 from relay.store.writer import Operation, Scratch
@@ -41,6 +42,8 @@ class RecordTransition(Operation):
         stage_phone_deliveries(batch, "phone." + self.state, self.phone_id, {
             "phone_id": self.phone_id, "at": iso(row["recorded_at"]),
             "last_seen": iso(self.last_seen)})
-        batch.after_commit(lambda: batch.state.transitions.__setitem__(self.phone_id,
-                                                                       self.state))
+        batch.after_commit(functools.partial(self._apply, batch.state))   # no cycle via batch
         return True
+
+    def _apply(self, state) -> None:
+        state.transitions[self.phone_id] = self.state
