@@ -10,6 +10,7 @@ from relay.core.numbers import ascii_digits
 from relay.core.statuses import CURRENT, CURRENT_OR_QUEUED, FINAL, QUEUED
 from relay.core.timefmt import iso
 from relay.store.bodies import MESSAGE_JOIN, message_body, open_sealed
+from relay.store.readers import snapshot
 
 _MESSAGE_COLUMNS = ("m.seq, m.message_id, m.created_at, m.phone_id, m.channel, m.recipient, "
                     "m.source, m.tags, m.idempotency_key, m.sim, m.send_at, m.ttl_seconds, "
@@ -57,6 +58,15 @@ def _with_attempts(cur, messages: list[dict]) -> list[dict]:
 
 def get_message(cur, body_keys, client_id: str, message_id: str,
                 default_ttl: dt.timedelta) -> dict | None:
+    """The message with its history, outcome, schedule and attempts, all read in one snapshot:
+    an attempt committed between two of the reads would show its error on a message still
+    queued."""
+    with snapshot(cur):
+        return _get_message(cur, body_keys, client_id, message_id, default_ttl)
+
+
+def _get_message(cur, body_keys, client_id: str, message_id: str,
+                 default_ttl: dt.timedelta) -> dict | None:
     row = cur.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages m "
                       "WHERE m.message_id = $id AND m.client_id = $client",
                       {"id": message_id, "client": client_id}).fetchone()
@@ -124,7 +134,14 @@ LIST_FILTERS = {
 
 def list_messages(cur, body_keys, client_id: str, filters: dict, limit: int,
                   default_ttl: dt.timedelta) -> tuple[list, str | None]:
-    """filters: a subset of LIST_FILTERS' names with already validated values."""
+    """filters: a subset of LIST_FILTERS' names with already validated values. The page and
+    what is added to it are read in one snapshot, as get_message's are."""
+    with snapshot(cur):
+        return _list_messages(cur, body_keys, client_id, filters, limit, default_ttl)
+
+
+def _list_messages(cur, body_keys, client_id: str, filters: dict, limit: int,
+                   default_ttl: dt.timedelta) -> tuple[list, str | None]:
     conditions = ["m.client_id = $client"] + [LIST_FILTERS[name] for name in filters]
     params = {"client": client_id, "limit": limit + 1, **filters}
     if "status" in filters:      # the status of every candidate is needed to filter
